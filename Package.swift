@@ -1,0 +1,116 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "proxy-ledger",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "proxy-ledger", targets: ["CLI"]),
+        .library(name: "Ledger", targets: ["Ledger"]),
+        .library(name: "Projections", targets: ["Projections"]),
+        .library(name: "ProxyGateway", targets: ["ProxyGateway"]),
+        .library(name: "Workers", targets: ["Workers"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+    ],
+    targets: [
+        // C libraries stay at the edge: each is imported by exactly one Swift module.
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
+
+        .target(
+            name: "Ledger",
+            dependencies: [
+                "CZstd",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Projections",
+            dependencies: [
+                "Ledger",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ProxyGateway",
+            dependencies: [
+                "Ledger",
+                "CCurlShims",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "Workers",
+            dependencies: [
+                "Ledger",
+                "ProxyGateway",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        .target(
+            name: "ProxyLab",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        .executableTarget(
+            name: "CLI",
+            dependencies: [
+                "Ledger",
+                "Projections",
+                "ProxyGateway",
+                "Workers",
+                "ProxyLab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .target(
+            name: "TestSupport",
+            dependencies: ["Ledger", "ProxyLab"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "TestSupport"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Ledger", "TestSupport"]),
+        .testTarget(name: "ProxyGatewayTests", dependencies: ["ProxyGateway", "TestSupport"]),
+        .testTarget(name: "WorkersTests", dependencies: ["Workers", "ProxyGateway", "Ledger", "TestSupport"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Ledger", "Projections", "ProxyGateway", "Workers", "ProxyLab", "TestSupport"]
+        ),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    // Swift 6 language mode (tools 6.1) gives strict concurrency checking everywhere.
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny")
+    ]
+}

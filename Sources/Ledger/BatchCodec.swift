@@ -1,0 +1,203 @@
+import Foundation
+
+/// The columnar encoding of one frame's batch of events (before zstd).
+///
+/// Every field is stored as its own column so that zstd sees like next to like: ids as 16 raw
+/// bytes, timestamps as ZigZag deltas, repeated strings through a per-frame dictionary, integers as
+/// LEB128 varints. The byte layout is documented in `docs/ledger-format.md`.
+enum BatchCodec {
+    /// The payload encoding version, the first byte of every decoded payload.
+    static let version: UInt8 = 1
+
+    private enum IDTag: UInt8 { case null = 0, uuid = 1, text = 2 }
+
+    /// The on-disk code of each error type is its index here plus one (0 = none). Append only.
+    static let errorTypeCodes: [ProxyErrorType] = [
+        .rateLimited, .botCheck, .authFailure, .connectionError, .timeout, .gatewayThrottled,
+        .bandwidthExhausted, .notFound, .httpError, .unknown,
+    ]
+
+    /// Encodes `records` (schema version and event; positions are implied by the frame header).
+    static func encode(_ events: [ProxyRequestEvent], schemaVersion: Int = 1) -> [UInt8] {
+        let count = events.count
+        var dictionary: [String: Int] = [:]
+        var dictionaryColumn = ByteWriter()
+        func intern(_ string: String) -> Int {
+            if let index = dictionary[string] { return index }
+            let index = dictionary.count
+            dictionary[string] = index
+            dictionaryColumn.varint(string.utf8.count)
+            dictionaryColumn.raw(string.utf8)
+            return index
+        }
+        var ids = ByteWriter(capacity: count * 16)
+        var times = ByteWriter(capacity: count * 3)
+        var components = ByteWriter(capacity: count)
+        var operations = ByteWriter(capacity: count)
+        var channels = ByteWriter(capacity: count)
+        var videoLengths = ByteWriter(capacity: count)
+        var videoBytes = ByteWriter(capacity: count * 11)
+        var idTags = ByteWriter(capacity: count * 2)
+        var idValues = ByteWriter(capacity: count * 32)
+        var flags = ByteWriter(capacity: count)
+        var statuses = ByteWriter(capacity: count * 2)
+        var upBytes = ByteWriter(capacity: count * 2)
+        var downBytes = ByteWriter(capacity: count * 3)
+        var estimates = ByteWriter(capacity: count)
+        var durations = ByteWriter(capacity: count * 2)
+        var attempts = ByteWriter(capacity: count)
+        var extras = ByteWriter()
+
+        func optionalID(_ value: String?) {
+            guard let value else { return idTags.byte(IDTag.null.rawValue) }
+            if let uuid = UUID(uuidString: value), uuid.uuidString.lowercased() == value {
+                idTags.byte(IDTag.uuid.rawValue)
+                idValues.uuid(uuid)
+            } else {
+                idTags.byte(IDTag.text.rawValue)
+                idValues.varint(value.utf8.count)
+                idValues.raw(value.utf8)
+            }
+        }
+        func optionalCount(_ writer: inout ByteWriter, _ value: Int64?) {
+            writer.varint(value.map { UInt64($0) + 1 } ?? 0)
+        }
+
+        var previous: Int64 = 0
+        for event in events {
+            ids.uuid(event.eventID)
+            times.signedVarint(event.timestamp.microseconds &- previous)
+            previous = event.timestamp.microseconds
+            components.varint(intern(event.component))
+            operations.varint(intern(event.operation))
+            channels.varint(event.channelName.map { intern($0) + 1 } ?? 0)
+            if let video = event.videoID {
+                videoLengths.varint(video.utf8.count + 1)
+                videoBytes.raw(video.utf8)
+            } else {
+                videoLengths.varint(0)
+            }
+            optionalID(event.jobID)
+            optionalID(event.correlationID)
+            let errorIndex = event.errorType.flatMap { errorTypeCodes.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
+            flags.byte(
+                (event.success ? 1 : 0) | (event.bytesMeasured ? 2 : 0) | (event.proxied ? 4 : 0)
+                    | UInt8(errorIndex << 3))
+            statuses.varint(event.httpStatus.map { UInt64($0) + 1 } ?? 0)
+            optionalCount(&upBytes, event.requestBytes)
+            optionalCount(&downBytes, event.responseBytes)
+            if let estimate = event.estimatedBytes {
+                let isSum = event.requestBytes.map { up in event.responseBytes.map { up + $0 == estimate } ?? false } ?? false
+                estimates.varint(isSum ? 1 : UInt64(estimate) + 2)
+            } else {
+                estimates.varint(0)
+            }
+            durations.varint(UInt64(event.durationMS))
+            attempts.varint(event.attempt)
+            if event.extra.isEmpty {
+                extras.varint(0)
+            } else {
+                var json = JSONWriter()
+                json.value(.object(event.extra))
+                extras.varint(json.bytes.count + 1)
+                extras.raw(json.bytes)
+            }
+        }
+
+        var out = ByteWriter(capacity: count * 80 + 64)
+        out.byte(version)
+        out.varint(count)
+        out.varint(schemaVersion)
+        for column in [dictionaryColumn, ids, times, components, operations, channels, videoLengths, videoBytes,
+                       idTags, idValues, flags, statuses, upBytes, downBytes, estimates, durations, attempts, extras] {
+            out.section(column)
+        }
+        return out.bytes
+    }
+
+    /// Decodes a payload made by ``encode(_:schemaVersion:)``.
+    /// - Throws: `ByteReader.Overrun` or `LedgerError` `.corruptFrame` on malformed bytes.
+    static func decode(_ payload: [UInt8]) throws -> (schemaVersion: Int, events: [ProxyRequestEvent]) {
+        var reader = ByteReader(payload)
+        guard try reader.byte() == version else {
+            throw LedgerError(.corruptFrame, "unknown payload encoding version")
+        }
+        let count = try reader.intVarint()
+        let schemaVersion = try reader.intVarint()
+        var dictionaryColumn = try reader.section()
+        var dictionary: [String] = []
+        while !dictionaryColumn.isAtEnd {
+            dictionary.append(try dictionaryColumn.string(length: try dictionaryColumn.intVarint()))
+        }
+        var ids = try reader.section(), times = try reader.section()
+        var components = try reader.section(), operations = try reader.section(), channels = try reader.section()
+        var videoLengths = try reader.section(), videoBytes = try reader.section()
+        var idTags = try reader.section(), idValues = try reader.section()
+        var flags = try reader.section(), statuses = try reader.section()
+        var upBytes = try reader.section(), downBytes = try reader.section(), estimates = try reader.section()
+        var durations = try reader.section(), attempts = try reader.section(), extras = try reader.section()
+
+        func word(_ index: Int) throws -> String {
+            guard index < dictionary.count else { throw ByteReader.Overrun() }
+            return dictionary[index]
+        }
+        func optionalID() throws -> String? {
+            switch IDTag(rawValue: try idTags.byte()) {
+            case .null: return nil
+            case .uuid: return try idValues.uuid().uuidString.lowercased()
+            case .text: return try idValues.string(length: try idValues.intVarint())
+            case nil: throw ByteReader.Overrun()
+            }
+        }
+        func optionalCount(_ reader: inout ByteReader) throws -> Int64? {
+            let raw = try reader.varint()
+            return raw == 0 ? nil : Int64(raw - 1)
+        }
+
+        var events: [ProxyRequestEvent] = []
+        events.reserveCapacity(count)
+        var timestamp: Int64 = 0
+        for _ in 0..<count {
+            let eventID = try ids.uuid()
+            timestamp &+= try times.signedVarint()
+            let component = try word(try components.intVarint())
+            let operation = try word(try operations.intVarint())
+            let channelIndex = try channels.intVarint()
+            let channel = channelIndex == 0 ? nil : try word(channelIndex - 1)
+            let videoLength = try videoLengths.intVarint()
+            let video = videoLength == 0 ? nil : try videoBytes.string(length: videoLength - 1)
+            let jobID = try optionalID()
+            let correlationID = try optionalID()
+            let flag = try flags.byte()
+            let errorIndex = Int(flag >> 3)
+            guard errorIndex <= errorTypeCodes.count else { throw ByteReader.Overrun() }
+            let status = try statuses.varint()
+            let up = try optionalCount(&upBytes)
+            let down = try optionalCount(&downBytes)
+            let estimateRaw = try estimates.varint()
+            let estimate: Int64? =
+                switch estimateRaw {
+                case 0: nil
+                case 1: (up ?? 0) + (down ?? 0)
+                default: Int64(estimateRaw - 2)
+                }
+            let duration = Int64(try durations.varint())
+            let attempt = try attempts.intVarint()
+            let extraLength = try extras.intVarint()
+            var extra: [String: JSONValue] = [:]
+            if extraLength > 0, case .object(let object) = try JSONValue.parse(Array(try extras.take(extraLength - 1))) {
+                extra = object
+            }
+            events.append(
+                ProxyRequestEvent(
+                    eventID: eventID, timestamp: LedgerTimestamp(microseconds: timestamp), component: component,
+                    operation: operation, videoID: video, channelName: channel, jobID: jobID,
+                    correlationID: correlationID, success: flag & 1 != 0,
+                    errorType: errorIndex == 0 ? nil : errorTypeCodes[errorIndex - 1],
+                    httpStatus: status == 0 ? nil : Int(status - 1), requestBytes: up, responseBytes: down,
+                    estimatedBytes: estimate, bytesMeasured: flag & 2 != 0, durationMS: duration,
+                    proxied: flag & 4 != 0, attempt: attempt, extra: extra))
+        }
+        return (schemaVersion, events)
+    }
+}

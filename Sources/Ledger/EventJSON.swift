@@ -1,0 +1,198 @@
+import Foundation
+
+/// A JSON Lines event that is not valid schema v1 (`DESIGN.md` §3).
+public struct EventDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The 1-based line number in the input, when read from JSON Lines.
+    public var line: Int?
+    /// The field at fault (`timestamp`, `event_id`, …), or `nil` when the line is not a JSON object.
+    public var field: String?
+    public var reason: String
+
+    public init(line: Int? = nil, field: String?, reason: String) {
+        self.line = line
+        self.field = field
+        self.reason = reason
+    }
+
+    public var description: String {
+        var text = line.map { "line \($0): " } ?? ""
+        if let field { text += "field \"\(field)\": " }
+        return text + reason
+    }
+}
+
+extension ProxyRequestEvent {
+    /// The schema v1 field names, in the order they are written.
+    public static let fieldNames: [String] = [
+        "event_id", "timestamp", "component", "operation", "video_id", "channel_name", "job_id",
+        "correlation_id", "success", "error_type", "http_status", "request_bytes", "response_bytes",
+        "estimated_bytes", "bytes_measured", "duration_ms", "proxied", "attempt",
+    ]
+
+    /// Parses one JSON Lines event (schema v1). Unknown fields go to ``extra``.
+    ///
+    /// Required: `event_id` (UUID), `timestamp` (RFC 3339, any offset), `component` and `operation`
+    /// (1–50 characters), `success`, `duration_ms` (integer ≥ 0) and `proxied`. Optional, null when
+    /// missing: the ids, `error_type` (a schema value), `http_status`, byte counts (integers ≥ 0).
+    /// `bytes_measured` defaults to false and `attempt` (≥ 1) to 1.
+    ///
+    /// - Throws: ``EventDecodingError`` naming the field at fault (without a line number).
+    public init(jsonLine bytes: [UInt8]) throws(EventDecodingError) {
+        let object: [String: JSONValue]
+        do {
+            guard case .object(let parsed) = try JSONValue.parse(bytes) else {
+                throw EventDecodingError(field: nil, reason: "not a JSON object")
+            }
+            object = parsed
+        } catch let error as EventDecodingError {
+            throw error
+        } catch {
+            throw EventDecodingError(field: nil, reason: "not valid JSON")
+        }
+        var fields = FieldReader(object: object)
+        let idText = try fields.string("event_id", required: true) ?? ""
+        guard let eventID = UUID(uuidString: idText) else {
+            throw EventDecodingError(field: "event_id", reason: "not a UUID")
+        }
+        let timeText = try fields.string("timestamp", required: true) ?? ""
+        guard let timestamp = LedgerTimestamp(rfc3339: timeText) else {
+            throw EventDecodingError(field: "timestamp", reason: "not an RFC 3339 date-time")
+        }
+        let errorType = try fields.string("error_type").map { (text: String) throws(EventDecodingError) in
+            guard let value = ProxyErrorType(rawValue: text) else {
+                let allowed = ProxyErrorType.allCases.map(\.rawValue).joined(separator: ", ")
+                throw EventDecodingError(field: "error_type", reason: "must be null or one of \(allowed)")
+            }
+            return value
+        }
+        self.init(
+            eventID: eventID,
+            timestamp: timestamp,
+            component: try fields.label("component"),
+            operation: try fields.label("operation"),
+            videoID: try fields.string("video_id"),
+            channelName: try fields.string("channel_name"),
+            jobID: try fields.string("job_id"),
+            correlationID: try fields.string("correlation_id"),
+            success: try fields.bool("success", default: nil),
+            errorType: errorType,
+            httpStatus: try fields.integer("http_status", minimum: 0).map { Int($0) },
+            requestBytes: try fields.integer("request_bytes", minimum: 0),
+            responseBytes: try fields.integer("response_bytes", minimum: 0),
+            estimatedBytes: try fields.integer("estimated_bytes", minimum: 0),
+            bytesMeasured: try fields.bool("bytes_measured", default: false),
+            durationMS: try fields.integer("duration_ms", minimum: 0, required: true) ?? 0,
+            proxied: try fields.bool("proxied", default: nil),
+            attempt: Int(try fields.integer("attempt", minimum: 1) ?? 1),
+            extra: fields.unknown
+        )
+    }
+
+    /// The event as one compact JSON object, schema fields first in ``fieldNames`` order, then
+    /// unknown fields sorted by name. Timestamps are UTC with six fraction digits; no newline.
+    public func jsonLine() -> [UInt8] {
+        var json = JSONWriter()
+        writeJSON(into: &json)
+        return json.bytes
+    }
+
+    func writeJSON(into json: inout JSONWriter) {
+        func optionalString(_ value: String?) {
+            if let value { json.string(value) } else { json.raw("null") }
+        }
+        func optionalInteger(_ value: Int64?) {
+            if let value { json.integer(value) } else { json.raw("null") }
+        }
+        json.raw("{")
+        json.key("event_id", first: true)
+        json.string(eventID.uuidString.lowercased())
+        json.key("timestamp")
+        json.string(timestamp.rfc3339)
+        json.key("component")
+        json.string(component)
+        json.key("operation")
+        json.string(operation)
+        json.key("video_id")
+        optionalString(videoID)
+        json.key("channel_name")
+        optionalString(channelName)
+        json.key("job_id")
+        optionalString(jobID)
+        json.key("correlation_id")
+        optionalString(correlationID)
+        json.key("success")
+        json.value(.bool(success))
+        json.key("error_type")
+        optionalString(errorType?.rawValue)
+        json.key("http_status")
+        optionalInteger(httpStatus.map { Int64($0) })
+        json.key("request_bytes")
+        optionalInteger(requestBytes)
+        json.key("response_bytes")
+        optionalInteger(responseBytes)
+        json.key("estimated_bytes")
+        optionalInteger(estimatedBytes)
+        json.key("bytes_measured")
+        json.value(.bool(bytesMeasured))
+        json.key("duration_ms")
+        json.integer(durationMS)
+        json.key("proxied")
+        json.value(.bool(proxied))
+        json.key("attempt")
+        json.integer(attempt)
+        for name in extra.keys.sorted() {
+            json.key(name)
+            json.value(extra[name] ?? .null)
+        }
+        json.raw("}")
+    }
+}
+
+/// Reads typed schema fields out of a parsed object and keeps what is left.
+private struct FieldReader {
+    var unknown: [String: JSONValue]
+
+    init(object: [String: JSONValue]) { unknown = object }
+
+    mutating func take(_ name: String) -> JSONValue? {
+        unknown.removeValue(forKey: name)
+    }
+
+    mutating func string(_ name: String, required: Bool = false) throws(EventDecodingError) -> String? {
+        switch take(name) {
+        case .string(let value): return value
+        case .null?, nil:
+            if required { throw EventDecodingError(field: name, reason: "is required") }
+            return nil
+        default: throw EventDecodingError(field: name, reason: "must be a string or null")
+        }
+    }
+
+    mutating func label(_ name: String) throws(EventDecodingError) -> String {
+        let value = try string(name, required: true) ?? ""
+        guard !value.isEmpty, value.count <= 50 else {
+            throw EventDecodingError(field: name, reason: "must be 1 to 50 characters")
+        }
+        return value
+    }
+
+    mutating func bool(_ name: String, default fallback: Bool?) throws(EventDecodingError) -> Bool {
+        switch take(name) {
+        case .bool(let value): return value
+        case .null?, nil:
+            if let fallback { return fallback }
+            throw EventDecodingError(field: name, reason: "is required (true or false)")
+        default: throw EventDecodingError(field: name, reason: "must be true or false")
+        }
+    }
+
+    mutating func integer(_ name: String, minimum: Int64, required: Bool = false) throws(EventDecodingError) -> Int64? {
+        switch take(name) {
+        case .integer(let value) where value >= minimum: return value
+        case .null?, nil:
+            if required { throw EventDecodingError(field: name, reason: "is required") }
+            return nil
+        default: throw EventDecodingError(field: name, reason: "must be an integer ≥ \(minimum)" + (required ? "" : " or null"))
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// The single writer of one ledger partition, with group commit.
+///
+/// Any number of tasks may call ``append(_:)`` at once. Calls that arrive while a frame is being
+/// written and fsynced are queued and then committed together as the next frame, so one `fsync`
+/// serves many appenders. Each call's events land in one frame: a batch is all or nothing.
+///
+/// ```swift
+/// let writer = try LedgerWriter.open(LedgerConfiguration(directory: "ledger"), logger: logger)
+/// let acks = try await writer.append(events)
+/// try await writer.close()
+/// ```
+public final class LedgerWriter: EventAppending, Sendable {
+    private typealias Waiter = CheckedContinuation<[AppendAcknowledgement], any Error>
+
+    private struct Pending {
+        var requests: [(events: [ProxyRequestEvent], waiter: Waiter)] = []
+        var draining = false
+        var closed = false
+    }
+
+    /// The partition this writer owns.
+    public let partition: Int
+    public let configuration: LedgerConfiguration
+    private let queue: DispatchQueue
+    private let pending = Mutex(Pending())
+    /// Confined to `queue`.
+    private nonisolated(unsafe) let segment: SegmentWriter
+    private nonisolated(unsafe) var timer: (any DispatchSourceTimer)?
+    private nonisolated(unsafe) var failure: LedgerError?
+
+    private init(segment: SegmentWriter, configuration: LedgerConfiguration) {
+        self.segment = segment
+        self.configuration = configuration
+        self.partition = configuration.partition
+        self.queue = DispatchQueue(label: "proxy-ledger.commit.\(configuration.partition)")
+    }
+
+    /// Opens (and recovers) the partition for writing.
+    ///
+    /// - Throws: `LedgerError` `.locked` when another writer holds the partition; `.corruptFrame`
+    ///   or `.sequenceGap` naming the segment and byte offset when the tail is damaged beyond a
+    ///   torn final frame; `.io` on system errors.
+    public static func open(_ configuration: LedgerConfiguration, logger: Logger = Logger(label: "proxy-ledger.ledger")) throws -> LedgerWriter {
+        let writer = LedgerWriter(segment: try SegmentWriter(configuration: configuration, logger: logger), configuration: configuration)
+        if case .interval(let milliseconds) = configuration.fsyncPolicy {
+            writer.startSyncTimer(milliseconds: milliseconds)
+        }
+        return writer
+    }
+
+    /// The sequence the next new event will get.
+    public var nextSequence: UInt64 {
+        queue.sync { segment.nextSequence }
+    }
+
+    /// Appends `events` as one batch and waits until the batch is committed under the fsync policy.
+    ///
+    /// - Returns: One acknowledgement per event, in order. An event id already in the dedupe window
+    ///   (or earlier in the same group) is not stored again and is acknowledged with its original
+    ///   position and `duplicate == true`.
+    /// - Throws: `LedgerError` `.closed` after ``close()``, or the write or fsync error, in which case
+    ///   nothing of the batch is acknowledged.
+    public func append(_ events: [ProxyRequestEvent]) async throws -> [AppendAcknowledgement] {
+        if events.isEmpty { return [] }
+        return try await withCheckedThrowingContinuation { (waiter: Waiter) in
+            let startDrain = pending.withLock { state -> Bool? in
+                if state.closed { return nil }
+                state.requests.append((events, waiter))
+                if state.draining { return false }
+                state.draining = true
+                return true
+            }
+            switch startDrain {
+            case nil: waiter.resume(throwing: LedgerError(.closed, "the ledger writer is closed"))
+            case true?: queue.async { self.drain() }
+            case false?: break
+            }
+        }
+    }
+
+    /// Commits queued requests until none are left. Runs on `queue`.
+    private func drain() {
+        while true {
+            let requests = pending.withLock { state in
+                let taken = state.requests
+                state.requests = []
+                if taken.isEmpty { state.draining = false }
+                return taken
+            }
+            if requests.isEmpty { return }
+            commit(requests)
+        }
+    }
+
+    private func commit(_ requests: [(events: [ProxyRequestEvent], waiter: Waiter)]) {
+        if let failure {
+            for request in requests { request.waiter.resume(throwing: failure) }
+            return
+        }
+        var fresh: [ProxyRequestEvent] = []
+        var groupIDs: [UUID: UInt64] = [:]
+        var plans: [[(id: UUID, sequence: UInt64?, fresh: Bool)]] = []
+        var next = segment.nextSequence
+        for request in requests {
+            var plan: [(id: UUID, sequence: UInt64?, fresh: Bool)] = []
+            plan.reserveCapacity(request.events.count)
+            for event in request.events {
+                if let old = segment.dedupe.position(of: event.eventID) ?? groupIDs[event.eventID] {
+                    plan.append((event.eventID, old, false))
+                } else {
+                    groupIDs[event.eventID] = next
+                    plan.append((event.eventID, next, true))
+                    fresh.append(event)
+                    next += 1
+                }
+            }
+            plans.append(plan)
+        }
+        do {
+            if !fresh.isEmpty {
+                _ = try segment.append(fresh)
+                if configuration.fsyncPolicy == .always { try segment.sync() }
+            }
+        } catch {
+            let ledgerError = error as? LedgerError ?? LedgerError(.io, "\(error)")
+            if ledgerError.code == .closed { failure = ledgerError }
+            for request in requests { request.waiter.resume(throwing: ledgerError) }
+            return
+        }
+        for (request, plan) in zip(requests, plans) {
+            request.waiter.resume(returning: plan.map { item in
+                AppendAcknowledgement(
+                    eventID: item.id, position: LedgerPosition(partition: partition, sequence: item.sequence ?? 0),
+                    duplicate: !item.fresh)
+            })
+        }
+    }
+
+    private func startSyncTimer(milliseconds: Int) {
+        let source = DispatchSource.makeTimerSource(queue: queue)
+        source.schedule(deadline: .now() + .milliseconds(milliseconds), repeating: .milliseconds(milliseconds))
+        source.setEventHandler { [self] in
+            do { try segment.sync() } catch {
+                segment.logger.error("background fsync failed", metadata: ["ledger.error": "\(error)"])
+            }
+        }
+        queue.sync { timer = source }
+        source.resume()
+    }
+
+    /// Commits what is queued, fsyncs, and releases the partition lock. Later appends throw `.closed`.
+    /// - Throws: `LedgerError` `.io` when the final fsync fails.
+    public func close() async throws {
+        pending.withLock { $0.closed = true }
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            queue.async { [self] in
+                drain()
+                timer?.cancel()
+                timer = nil
+                do {
+                    try segment.sync()
+                    segment.close()
+                    done.resume()
+                } catch {
+                    segment.close()
+                    done.resume(throwing: error)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+/// An error in the proxy configuration: a malformed environment variable, or credentials that
+/// are missing although the proxy is enabled.
+///
+/// `description` names the variable and the values it accepts. It never contains the value of
+/// `PROXY_PASSWORD`, so it is safe to log.
+///
+/// Modelled on NIO's `FileSystemError`: a struct with an extensible ``Code``, so that new codes do
+/// not break callers that switch over them.
+public struct ProxyConfigurationError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// What went wrong. A struct with static members, so new codes do not break callers.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        fileprivate let name: String
+
+        /// The code's stable snake_case name, for logs and JSON output.
+        public var description: String { name }
+
+        /// A boolean variable holds something other than `true`/`false`/`1`/`0`/`yes`/`no`.
+        public static let invalidBoolean = Code(name: "invalid_boolean")
+        /// `PROXY_GATEWAY_PORT` is not an integer in `1...65535`.
+        public static let invalidPort = Code(name: "invalid_port")
+        /// `PROXY_MAX_CONCURRENCY` is not an integer `>= 0`.
+        public static let invalidConcurrency = Code(name: "invalid_concurrency")
+        /// The proxy is enabled for a component but `PROXY_USERNAME` or `PROXY_PASSWORD` is unset.
+        public static let missingCredentials = Code(name: "missing_credentials")
+    }
+
+    /// What went wrong.
+    public var code: Code
+
+    /// The environment variable at fault, such as `"PROXY_GATEWAY_PORT"`, or `nil` when the
+    /// error is not about one variable.
+    public var variable: String?
+
+    /// A human-readable explanation. Never contains the proxy password.
+    public var message: String
+
+    /// Creates an error.
+    ///
+    /// - Parameters:
+    ///   - code: What went wrong.
+    ///   - variable: The environment variable at fault, if any.
+    ///   - message: The explanation. Callers must not put secrets in it.
+    public init(code: Code, variable: String?, message: String) {
+        self.code = code
+        self.variable = variable
+        self.message = message
+    }
+
+    /// `"<code>: <message>"`, safe to log: never contains the proxy password.
+    public var description: String {
+        "\(code): \(message)"
+    }
+}
+
+extension ProxyConfigurationError {
+    /// A boolean variable could not be parsed. Echoes at most 32 characters of the bad value.
+    static func invalidBoolean(variable: String, value: String) -> Self {
+        Self(
+            code: .invalidBoolean,
+            variable: variable,
+            message: "\(variable) must be one of true/false/1/0/yes/no (any case), got \(quoted(value))"
+        )
+    }
+
+    /// The gateway port is not an integer in `1...65535`.
+    static func invalidPort(variable: String?, value: String) -> Self {
+        Self(
+            code: .invalidPort,
+            variable: variable,
+            message: "\(variable ?? "gatewayPort") must be an integer in 1...65535, got \(quoted(value))"
+        )
+    }
+
+    /// The concurrency limit is not an integer `>= 0`.
+    static func invalidConcurrency(variable: String?, value: String) -> Self {
+        Self(
+            code: .invalidConcurrency,
+            variable: variable,
+            message: "\(variable ?? "maxConcurrency") must be an integer >= 0 (0 = unlimited), got \(quoted(value))"
+        )
+    }
+
+    /// Quotes a non-secret value for an error message, cut to 32 characters.
+    private static func quoted(_ value: String) -> String {
+        let limit = 32
+        let cut = value.count > limit ? String(value.prefix(limit)) + "…" : value
+        return "\"\(cut)\""
+    }
+}

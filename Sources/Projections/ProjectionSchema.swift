@@ -1,0 +1,130 @@
+import GRDB
+
+/// The SQLite schema of the projection (`DESIGN.md` §5), one `registerMigration` per version.
+///
+/// Tables:
+/// - `proxy_request_logs`: one row per distinct `event_id`. The seed's columns plus the wire byte
+///   counts and the ledger position. `timestamp` is RFC 3339 UTC with six fraction digits, exactly
+///   as the ledger writes it (`2026-11-01T00:00:00.123456Z`); that fixed-width form sorts
+///   chronologically, so range queries use `timestamp` and its index. `timestamp_us` holds the
+///   same instant as UTC µs since the Unix epoch, for arithmetic such as bucketing.
+///   `created_at` equals `timestamp` (deterministic, so two rebuilds give identical rows).
+///   Booleans are 0/1, byte counts are bytes, `duration_ms` is milliseconds.
+/// - `proxy_usage_hourly`: sums per UTC hour (`hour` RFC 3339 and `hour_us` UTC µs of the hour
+///   start), component, operation, success and error_type (`''` for none). Byte sums treat NULL
+///   as 0.
+/// - `projection_checkpoints`: per ledger partition, the next sequence to apply; written in the
+///   same transaction as the rows it covers.
+///
+/// Related SQLite documentation: <https://www.sqlite.org/lang_createtable.html>,
+/// <https://www.sqlite.org/withoutrowid.html>.
+enum ProjectionSchema {
+    /// Secondary indexes of `proxy_request_logs`, dropped before a rebuild's bulk load and
+    /// created again after it (the unique `event_id` index stays, the load needs it).
+    static let secondaryIndexes: [(name: String, sql: String)] = [
+        (
+            "proxy_request_logs_timestamp",
+            "CREATE INDEX proxy_request_logs_timestamp ON proxy_request_logs(timestamp)"
+        ),
+        (
+            "proxy_request_logs_component",
+            "CREATE INDEX proxy_request_logs_component ON proxy_request_logs(component)"
+        ),
+        (
+            "proxy_request_logs_component_timestamp",
+            "CREATE INDEX proxy_request_logs_component_timestamp ON proxy_request_logs(component, timestamp)"
+        ),
+    ]
+
+    /// The migrator: `v1` creates the three tables and all indexes.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE proxy_request_logs (
+                        id INTEGER PRIMARY KEY,
+                        event_id TEXT NOT NULL UNIQUE,
+                        timestamp TEXT NOT NULL,
+                        timestamp_us INTEGER NOT NULL,
+                        component TEXT NOT NULL,
+                        operation TEXT NOT NULL,
+                        video_id TEXT,
+                        channel_name TEXT,
+                        job_id TEXT,
+                        correlation_id TEXT,
+                        success INTEGER NOT NULL CHECK (success IN (0, 1)),
+                        error_type TEXT,
+                        estimated_bytes INTEGER CHECK (estimated_bytes >= 0),
+                        duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+                        created_at TEXT NOT NULL,
+                        request_bytes INTEGER CHECK (request_bytes >= 0),
+                        response_bytes INTEGER CHECK (response_bytes >= 0),
+                        http_status INTEGER,
+                        bytes_measured INTEGER NOT NULL CHECK (bytes_measured IN (0, 1)),
+                        proxied INTEGER NOT NULL CHECK (proxied IN (0, 1)),
+                        attempt INTEGER NOT NULL CHECK (attempt >= 1),
+                        ledger_partition INTEGER NOT NULL,
+                        ledger_sequence INTEGER NOT NULL,
+                        schema_version INTEGER NOT NULL
+                    );
+                    CREATE TABLE proxy_usage_hourly (
+                        hour TEXT NOT NULL,
+                        hour_us INTEGER NOT NULL,
+                        component TEXT NOT NULL,
+                        operation TEXT NOT NULL,
+                        success INTEGER NOT NULL,
+                        error_type TEXT NOT NULL DEFAULT '',
+                        requests INTEGER NOT NULL,
+                        request_bytes INTEGER NOT NULL,
+                        response_bytes INTEGER NOT NULL,
+                        estimated_bytes INTEGER NOT NULL,
+                        PRIMARY KEY (hour, component, operation, success, error_type)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE projection_checkpoints (
+                        "partition" INTEGER PRIMARY KEY,
+                        next_sequence INTEGER NOT NULL
+                    );
+                    """
+            )
+            for index in secondaryIndexes {
+                try db.execute(sql: index.sql)
+            }
+        }
+        return migrator
+    }
+
+    /// Inserts one event; a second insert of the same `event_id` changes nothing. Only the
+    /// `event_id` conflict is ignored: CHECK and NOT NULL violations still fail the transaction.
+    /// Parameters are numbered as ``RequestLogInserter`` binds them; `created_at` reuses `?2`.
+    static let insertLogSQL = """
+        INSERT INTO proxy_request_logs (
+            event_id, timestamp, timestamp_us, component, operation, video_id, channel_name, job_id,
+            correlation_id, success, error_type, estimated_bytes, duration_ms, created_at, request_bytes,
+            response_bytes, http_status, bytes_measured, proxied, attempt, ledger_partition,
+            ledger_sequence, schema_version)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?2, ?14, ?15, ?16, ?17, ?18, ?19,
+            ?20, ?21, ?22)
+        ON CONFLICT (event_id) DO NOTHING
+        """
+
+    /// Adds one group's sums to the hourly rollup.
+    static let upsertHourlySQL = """
+        INSERT INTO proxy_usage_hourly (
+            hour, hour_us, component, operation, success, error_type,
+            requests, request_bytes, response_bytes, estimated_bytes)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (hour, component, operation, success, error_type) DO UPDATE SET
+            requests = requests + excluded.requests,
+            request_bytes = request_bytes + excluded.request_bytes,
+            response_bytes = response_bytes + excluded.response_bytes,
+            estimated_bytes = estimated_bytes + excluded.estimated_bytes
+        """
+
+    /// Advances a partition's checkpoint; it never moves backwards.
+    static let upsertCheckpointSQL = """
+        INSERT INTO projection_checkpoints ("partition", next_sequence) VALUES (?, ?)
+        ON CONFLICT ("partition") DO UPDATE SET
+            next_sequence = max(next_sequence, excluded.next_sequence)
+        """
+}

@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+import Ledger
+
+/// The projection database: a SQLite file in WAL mode, opened through a GRDB `DatabasePool`.
+///
+/// Opening runs the schema migrations (``ProjectionSchema``). Many readers (summaries, reports,
+/// `/debug/proxy`) read concurrently with the one writer (``Projector``); every read sees a
+/// committed transaction, never half a batch.
+///
+/// ```swift
+/// let store = try ProjectionStore(path: "proxy-ledger.sqlite")
+/// try Projector(store: store).replay(from: try LedgerReader(directory: "ledger"))
+/// let summary = try store.summary(since: nil)
+/// ```
+///
+/// Close the store before ``Projector/rebuild(ledger:databasePath:progress:)`` swaps a new file
+/// in, and open a new one afterwards: an open pool would mix connections to both files.
+///
+/// Related SQLite documentation: <https://www.sqlite.org/wal.html>.
+public final class ProjectionStore: Sendable {
+    /// The database file path.
+    public let path: String
+    /// The connection pool. Reporting code may query it directly (read-only use is expected;
+    /// write only through ``Projector``).
+    public let databasePool: DatabasePool
+
+    /// Opens (creating if needed) the projection database at `path` and migrates it.
+    ///
+    /// - Parameters:
+    ///   - path: The SQLite file. Its directory must exist.
+    ///   - busyTimeout: How long a connection waits for a lock held by another process, in ms.
+    /// - Throws: ``ProjectionError`` `.openFailed` when SQLite cannot open the file,
+    ///   `.migrationFailed` when a migration fails.
+    public init(path: String, busyTimeout: Int = 5_000) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.label = "proxy-ledger.projections"
+        configuration.busyMode = .timeout(Double(busyTimeout) / 1_000)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -16384")  // KiB: 16 MiB per connection
+        }
+        let pool = try ProjectionError.wrapping(.openFailed, "opening the projection database \(path) failed") {
+            try DatabasePool(path: path, configuration: configuration)
+        }
+        try ProjectionError.wrapping(.migrationFailed, "migrating the projection database \(path) failed") {
+            try ProjectionSchema.migrator.migrate(pool)
+        }
+        self.databasePool = pool
+    }
+
+    /// The committed checkpoints: partition → next ledger sequence to apply.
+    ///
+    /// - Throws: ``ProjectionError`` `.readFailed`.
+    public func checkpoints() throws -> [Int: UInt64] {
+        try ProjectionError.wrapping(.readFailed, "reading projection_checkpoints failed") {
+            try databasePool.read { db in try ProjectionLoader.checkpoints(in: db) }
+        }
+    }
+
+    /// The number of rows in `proxy_request_logs` (distinct events projected).
+    ///
+    /// - Throws: ``ProjectionError`` `.readFailed`.
+    public func requestLogCount() throws -> Int {
+        try ProjectionError.wrapping(.readFailed, "counting proxy_request_logs failed") {
+            try databasePool.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM proxy_request_logs") ?? 0
+            }
+        }
+    }
+
+    /// Usage totals over `proxy_request_logs`, read from one consistent snapshot.
+    ///
+    /// - Parameter since: Only events with `timestamp >= since` (half-open, UTC µs precision);
+    ///   `nil` for all events.
+    /// - Returns: The counts and byte sums (bytes; NULL byte counts add 0).
+    /// - Throws: ``ProjectionError`` `.readFailed`.
+    public func summary(since: LedgerTimestamp?) throws -> ProxyUsageSummary {
+        // The fixed-width RFC 3339 text sorts like time, so the (timestamp) index serves the range.
+        let lowerBound = since.map { TextEncoding.rfc3339(microseconds: $0.microseconds) } ?? ""
+        return try ProjectionError.wrapping(.readFailed, "computing the usage summary failed") {
+            try databasePool.read { db in
+                let totals = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*), COALESCE(SUM(success), 0), COALESCE(SUM(estimated_bytes), 0),
+                               COALESCE(SUM(request_bytes), 0), COALESCE(SUM(response_bytes), 0)
+                        FROM proxy_request_logs WHERE timestamp >= ?
+                        """,
+                    arguments: [lowerBound]
+                )
+                var summary = ProxyUsageSummary(since: since)
+                if let totals {
+                    summary.totalRequests = totals[0]
+                    summary.successfulRequests = totals[1]
+                    summary.failedRequests = summary.totalRequests - summary.successfulRequests
+                    summary.bandwidthBytes = totals[2]
+                    summary.requestBytes = totals[3]
+                    summary.responseBytes = totals[4]
+                }
+                let components = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT component, COUNT(*) FROM proxy_request_logs
+                        WHERE timestamp >= ? GROUP BY component
+                        """,
+                    arguments: [lowerBound]
+                )
+                while let row = try components.next() {
+                    summary.byComponent[row[0]] = row[1]
+                }
+                let errors = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT error_type, COUNT(*) FROM proxy_request_logs
+                        WHERE timestamp >= ? AND error_type IS NOT NULL GROUP BY error_type
+                        """,
+                    arguments: [lowerBound]
+                )
+                while let row = try errors.next() {
+                    summary.byErrorType[row[0]] = row[1]
+                }
+                return summary
+            }
+        }
+    }
+
+    /// Closes every connection. Further use throws.
+    ///
+    /// - Throws: ``ProjectionError`` `.openFailed` when a connection cannot close (a statement is
+    ///   still in use).
+    public func close() throws {
+        try ProjectionError.wrapping(.openFailed, "closing the projection database \(path) failed") {
+            try databasePool.close()
+        }
+    }
+}

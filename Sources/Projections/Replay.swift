@@ -1,0 +1,90 @@
+import GRDB
+import Ledger
+
+/// Progress of a replay or rebuild, reported after each committed transaction.
+public struct ReplayProgress: Sendable, Hashable {
+    /// The partition being replayed.
+    public var partition: Int
+    /// Records read from the ledger so far, over all partitions.
+    public var eventsRead: Int
+    /// Records inserted so far, over all partitions.
+    public var eventsApplied: Int
+    /// The committed checkpoint of ``partition``: the next sequence to apply.
+    public var nextSequence: UInt64
+}
+
+/// The outcome of a replay or rebuild.
+public struct ReplayResult: Sendable, Hashable {
+    /// Records read from the ledger at or after each partition's checkpoint.
+    public var eventsRead: Int
+    /// Records inserted into `proxy_request_logs`.
+    public var eventsApplied: Int
+    /// Records skipped because their `event_id` was already stored (`eventsRead - eventsApplied`).
+    public var duplicatesSkipped: Int
+    /// Per partition, the committed checkpoint afterwards: the next sequence to apply.
+    public var nextSequences: [Int: UInt64]
+}
+
+/// The replay loop shared by ``Projector/replay(from:batchSize:progress:)`` and rebuild.
+enum ReplayEngine {
+    /// Default records per write transaction.
+    static let defaultBatchSize = 10_000
+
+    /// Applies the records of every partition of `source` at or after that partition's
+    /// checkpoint, `batchSize` records per transaction.
+    ///
+    /// - Throws: ``ProjectionError`` `.ledgerReadFailed` when the source fails, `.writeFailed` or
+    ///   `.invalidRecord` from ``ProjectionLoader``. Transactions committed before the error stay.
+    static func replay(
+        from source: some LedgerRecordSource,
+        into writer: some DatabaseWriter,
+        batchSize: Int,
+        progress: ((ReplayProgress) -> Void)?
+    ) throws -> ReplayResult {
+        let limit = max(1, batchSize)
+        let checkpoints = try ProjectionError.wrapping(.readFailed, "reading projection_checkpoints failed") {
+            try writer.read { db in try ProjectionLoader.checkpoints(in: db) }
+        }
+        let partitions = try ProjectionError.wrapping(.ledgerReadFailed, "listing ledger partitions failed") {
+            try source.partitions()
+        }
+        var result = ReplayResult(eventsRead: 0, eventsApplied: 0, duplicatesSkipped: 0, nextSequences: checkpoints)
+        var buffer: [LedgerRecord] = []
+        buffer.reserveCapacity(limit)
+        for partition in partitions {
+            let start = checkpoints[partition] ?? 0
+            func flush() throws {
+                guard !buffer.isEmpty else { return }
+                let outcome = try writer.write { db in try ProjectionLoader.apply(buffer, in: db) }
+                buffer.removeAll(keepingCapacity: true)
+                result.eventsRead += outcome.read
+                result.eventsApplied += outcome.applied
+                for (key, next) in outcome.nextSequences where next > result.nextSequences[key] ?? 0 {
+                    result.nextSequences[key] = next
+                }
+                progress?(
+                    ReplayProgress(
+                        partition: partition,
+                        eventsRead: result.eventsRead,
+                        eventsApplied: result.eventsApplied,
+                        nextSequence: result.nextSequences[partition] ?? start
+                    )
+                )
+            }
+            try ProjectionError.wrapping(.ledgerReadFailed, "reading ledger partition \(partition) failed") {
+                try source.scan(partition: partition, from: start) { batch in
+                    for record in batch
+                    where record.position.partition == partition && record.position.sequence >= start {
+                        buffer.append(record)
+                        if buffer.count >= limit {
+                            try flush()
+                        }
+                    }
+                }
+            }
+            try flush()
+        }
+        result.duplicatesSkipped = result.eventsRead - result.eventsApplied
+        return result
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+import Subprocess
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A real Squid on 127.0.0.1 with Basic auth: the lab's stand-in for the vendor gateway.
+///
+/// Start it with ``start(_:logger:)`` and stop it with ``stop()``, or scope it with
+/// ``withSquidGateway(_:logger:_:)``. Its access log (``accessLogPath``, parsed by
+/// ``SquidAccessLog``) is the "vendor-reported usage" the ledger is reconciled against.
+///
+/// ```swift
+/// try await withSquidGateway(SquidConfiguration(directory: dir, username: "lab-user", password: pw)) {
+///     gateway in
+///     let proxy = gateway.proxyURL()   // http://lab-user:<percent-encoded>@127.0.0.1:PORT
+/// }
+/// ```
+public actor SquidGateway: CustomStringConvertible {
+    /// Always `127.0.0.1`.
+    public nonisolated let host: String
+    /// The TCP port Squid listens on.
+    public nonisolated let port: Int
+    /// The Basic-auth user Squid accepts.
+    public nonisolated let username: String
+    /// The user's password. Never part of ``description``.
+    public nonisolated let password: String
+    /// The configuration the gateway was started with.
+    public nonisolated let configuration: SquidConfiguration
+
+    private let stopSignal: AsyncStream<Void>.Continuation
+    private let process: Task<TerminationStatus, any Error>
+    private let logger: Logger
+
+    private init(
+        port: Int, configuration: SquidConfiguration, stopSignal: AsyncStream<Void>.Continuation,
+        process: Task<TerminationStatus, any Error>, logger: Logger
+    ) {
+        self.host = LoopbackPort.host
+        self.port = port
+        self.username = configuration.username
+        self.password = configuration.password
+        self.configuration = configuration
+        self.stopSignal = stopSignal
+        self.process = process
+        self.logger = logger
+    }
+
+    /// `true` when the Squid binary, its Basic-auth helper and `htpasswd` are installed at their
+    /// default paths, so tests can skip with a clear message otherwise.
+    public static var isAvailable: Bool { missingTools().isEmpty }
+
+    /// The default-path tools that are missing (empty when ``isAvailable``).
+    public static func missingTools(_ configuration: SquidConfiguration? = nil) -> [String] {
+        let probe = configuration ?? SquidConfiguration(directory: "/", username: "u", password: "")
+        return [probe.squidPath, probe.authHelperPath, probe.htpasswdPath]
+            .filter { !FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Squid's access log in the `ledger` format.
+    public nonisolated var accessLogPath: String { configuration.accessLogPath }
+    /// Squid's cache.log.
+    public nonisolated var cacheLogPath: String { configuration.cacheLogPath }
+
+    /// The proxy URL for yt-dlp's `--proxy`, with the password percent-encoded like Python's
+    /// `urllib.parse.quote(pw, safe='')`.
+    ///
+    /// - Important: the result contains credentials; never log it.
+    /// - Parameter password: a password to use instead of the right one (for auth-failure tests).
+    public nonisolated func proxyURL(password override: String? = nil) -> String {
+        let user = ProxyURLEncoding.encode(username)
+        let secret = ProxyURLEncoding.encode(override ?? password)
+        return "http://\(user):\(secret)@\(host):\(port)"
+    }
+
+    /// Host, port and user, with the password redacted.
+    public nonisolated var description: String {
+        "SquidGateway(\(host):\(port), user: \(username), password: <redacted>)"
+    }
+
+    /// Reads and parses the access log written so far.
+    /// - Throws: ``ProxyLabError`` with code `.fileSystem` when the log cannot be read.
+    public nonisolated func accessLogEntries() throws -> [SquidAccessLogEntry] {
+        try SquidAccessLog.read(path: accessLogPath)
+    }
+
+    /// Writes the password file and config, starts `squid -f CONF -N -d1`, and waits until the
+    /// port accepts connections.
+    ///
+    /// - Throws: ``ProxyLabError`` with code `.toolMissing` when Squid or htpasswd is missing,
+    ///   `.commandFailed` when htpasswd fails, `.gatewayExited` when Squid exits during start-up,
+    ///   `.gatewayStartTimeout` when it does not accept within
+    ///   ``SquidConfiguration/startTimeout`` (both carry the tail of cache.log).
+    public static func start(_ configuration: SquidConfiguration, logger: Logger) async throws -> SquidGateway {
+        let missing = missingTools(configuration)
+        guard missing.isEmpty else {
+            throw ProxyLabError(
+                .toolMissing, "missing: \(missing.joined(separator: ", ")) (apt-get install squid apache2-utils)")
+        }
+        guard configuration.username.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }),
+            !configuration.username.isEmpty
+        else { throw ProxyLabError(.invalidArgument, "username must be letters, digits or -_.") }
+        guard let port = configuration.port ?? LoopbackPort.freePort() else {
+            throw ProxyLabError(.fileSystem, "no free port on 127.0.0.1")
+        }
+        try await SquidSetup.prepare(configuration, port: port)
+
+        let (readyStream, ready) = AsyncStream<Int32>.makeStream()
+        let (stopStream, stopSignal) = AsyncStream<Void>.makeStream()
+        let process = Task<TerminationStatus, any Error> {
+            let result = try await Subprocess.run(
+                .path(.init(configuration.squidPath)),
+                arguments: ["-f", configuration.configPath, "-N", "-d1"],
+                input: .none, output: .discarded, error: .discarded
+            ) { execution in
+                ready.yield(execution.processIdentifier.value)
+                ready.finish()
+                for await _ in stopStream { break }
+                try? execution.send(signal: .terminate)
+            }
+            ready.finish()
+            return result.terminationStatus
+        }
+        var iterator = readyStream.makeAsyncIterator()
+        guard let pid = await iterator.next() else {
+            _ = try await process.value
+            throw ProxyLabError(.gatewayExited, "squid did not start")
+        }
+        let gateway = SquidGateway(
+            port: port, configuration: configuration, stopSignal: stopSignal, process: process, logger: logger)
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: configuration.startTimeout)
+        while !LoopbackPort.isAccepting(port: port) {
+            if SquidSetup.hasExited(pid: pid) {
+                _ = try? await gateway.stop()
+                throw ProxyLabError(
+                    .gatewayExited, "squid exited during start-up; cache.log tail:\n\(gateway.cacheLogTail())")
+            }
+            if clock.now >= deadline {
+                _ = try? await gateway.stop()
+                throw ProxyLabError(
+                    .gatewayStartTimeout,
+                    "squid did not accept on \(LoopbackPort.host):\(port) within \(configuration.startTimeout); "
+                        + "cache.log tail:\n\(gateway.cacheLogTail())")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        logger.info("squid gateway started", metadata: ["lab.port": "\(port)", "lab.pid": "\(pid)"])
+        return gateway
+    }
+
+    /// Sends SIGTERM and waits until Squid has exited (about 1–2 s with `shutdown_lifetime 1 seconds`).
+    /// Calling it again is harmless.
+    /// - Returns: Squid's termination status.
+    /// - Throws: the `SubprocessError` if Squid could not be run at all.
+    @discardableResult
+    public func stop() async throws -> TerminationStatus {
+        stopSignal.yield()
+        stopSignal.finish()
+        let status = try await process.value
+        logger.info("squid gateway stopped", metadata: ["lab.port": "\(port)", "lab.status": "\(status)"])
+        return status
+    }
+
+    /// The last `lines` lines of cache.log, for error messages.
+    public nonisolated func cacheLogTail(lines: Int = 20) -> String {
+        guard let text = try? String(contentsOfFile: cacheLogPath, encoding: .utf8) else { return "(no cache.log)" }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+}
+
+/// Starts a ``SquidGateway``, runs `body` with it, and stops it again, also when `body` throws.
+///
+/// - Throws: what ``SquidGateway/start(_:logger:)`` throws, or what `body` throws.
+public func withSquidGateway<Result: Sendable>(
+    _ configuration: SquidConfiguration,
+    logger: Logger = Logger(label: "proxy-ledger.lab.squid"),
+    _ body: (SquidGateway) async throws -> Result
+) async throws -> Result {
+    let gateway = try await SquidGateway.start(configuration, logger: logger)
+    do {
+        let result = try await body(gateway)
+        try await gateway.stop()
+        return result
+    } catch {
+        _ = try? await gateway.stop()
+        throw error
+    }
+}

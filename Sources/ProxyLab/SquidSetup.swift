@@ -1,0 +1,64 @@
+import Foundation
+import Subprocess
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Files and permissions Squid needs before it starts.
+enum SquidSetup {
+    static func prepare(_ configuration: SquidConfiguration, port: Int) async throws {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: configuration.directory, withIntermediateDirectories: true)
+            try configuration.renderConfig(port: port)
+                .write(toFile: configuration.configPath, atomically: true, encoding: .utf8)
+            for file in [configuration.accessLogPath, configuration.cacheLogPath]
+            where !FileManager.default.fileExists(atPath: file) {
+                _ = FileManager.default.createFile(atPath: file, contents: nil)
+            }
+        } catch {
+            throw ProxyLabError(.fileSystem, "cannot write squid files in \(configuration.directory): \(error)")
+        }
+        // `-i` reads the password from stdin, so it never shows in `ps`.
+        let htpasswd = try await Subprocess.run(
+            .path(.init(configuration.htpasswdPath)),
+            arguments: ["-ic", configuration.passwordFilePath, configuration.username],
+            input: .string(configuration.password + "\n"),
+            output: .discarded,
+            error: .string(limit: 16 * 1024)
+        )
+        guard htpasswd.terminationStatus.isSuccess else {
+            throw ProxyLabError(
+                .commandFailed, "htpasswd failed (\(htpasswd.terminationStatus)): \(htpasswd.standardError)")
+        }
+        // Squid drops privileges to `proxy`; its directory must be writable by that user.
+        if geteuid() == 0, getpwnam("proxy") != nil {
+            let chown = try await Subprocess.run(
+                .name("chown"), arguments: ["-R", "proxy:proxy", configuration.directory],
+                output: .discarded, error: .string(limit: 16 * 1024))
+            guard chown.terminationStatus.isSuccess else {
+                throw ProxyLabError(.commandFailed, "chown proxy:proxy failed: \(chown.standardError)")
+            }
+        }
+    }
+
+    /// `true` when `pid` is gone or a zombie (exited, not yet reaped), read from `/proc/PID/stat`.
+    static func hasExited(pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).prefix(1)
+        return state == "Z" || state == "X"
+    }
+}
+
+/// Percent-encoding for user info in proxy URLs.
+public enum ProxyURLEncoding {
+    /// Percent-encodes everything except RFC 3986 unreserved characters, like Python's
+    /// `urllib.parse.quote(value, safe='')`: `p@ss:w/rd%#1` becomes `p%40ss%3Aw%2Frd%25%231`.
+    public static func encode(_ value: String) -> String {
+        let allowed = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
+}

@@ -1,0 +1,2 @@
+// Tests that use the lab get ProxyLab through TestSupport.
+@_exported import ProxyLab

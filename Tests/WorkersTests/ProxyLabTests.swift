@@ -1,0 +1,125 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+struct ProxyLabTests {
+    @Test func parsesTheLedgerLogFormat() throws {
+        let line =
+            "1795962929.834     16 127.0.0.1 TCP_MISS/200 423 372 GET http://127.0.0.1:18081/captions/v1.en.json3 lab-user"
+        let entry = try #require(SquidAccessLog.parse(line: line))
+        #expect(entry.timestampMS == 1_795_962_929_834)
+        #expect(entry.elapsedMS == 16 && entry.resultCode == "TCP_MISS" && entry.httpStatus == 200)
+        #expect(entry.requestBytes == 423 && entry.replyBytes == 372 && entry.totalBytes == 795)
+        #expect(entry.method == "GET" && entry.url == "http://127.0.0.1:18081/captions/v1.en.json3")
+        #expect(entry.user == "lab-user")
+        let denied = try #require(
+            SquidAccessLog.parse(
+                line: "1795962930.054      1 127.0.0.1 TCP_DENIED/407 167 3461 CONNECT 127.0.0.1:18443 -"))
+        #expect(denied.user == nil && denied.httpStatus == 407 && denied.method == "CONNECT")
+        #expect(SquidAccessLog.parse(line: "garbage") == nil)
+    }
+
+    @Test func percentEncodesLikePythonQuote() {
+        #expect(ProxyURLEncoding.encode("p@ss:w/rd%#1") == "p%40ss%3Aw%2Frd%25%231")
+    }
+
+    @Test func configurationHidesThePassword() {
+        let configuration = SquidConfiguration(directory: "/tmp/x", username: "lab-user", password: "p@ss:w/rd%#1")
+        #expect(!configuration.description.contains("p@ss"))
+        let config = configuration.renderConfig(port: 3128)
+        #expect(config.contains("http_port 127.0.0.1:3128"))
+        #expect(config.contains("logformat ledger %ts.%03tu %6tr %>a %Ss/%03>Hs %>st %<st %rm %ru %un"))
+        #expect(!config.contains("p@ss"))
+    }
+
+    @Test func parsesVTTAndTranscriptXML() {
+        let vtt =
+            "WEBVTT\n\n00:00:00.160 --> 00:00:03.540\nHi there\nsecond line\n\n01:00:03.540 --> 01:00:09.540 align:start\nLater\n"
+        let cues = CaptionSource.parseVTT(vtt)
+        #expect(
+            cues == [
+                CaptionCue(startMS: 160, durationMS: 3380, text: "Hi there\nsecond line"),
+                CaptionCue(startMS: 3_603_540, durationMS: 6000, text: "Later"),
+            ])
+        let xml = """
+            <transcript><text start="1.54" dur="4.16">this is &lt;i>not&lt;/i> it</text><text start="5" dur="0.5"></text></transcript>
+            """
+        #expect(
+            CaptionSource.parseTranscriptXML(xml) == [
+                CaptionCue(startMS: 1540, durationMS: 4160, text: "this is not it")
+            ])
+    }
+
+    @Test func writesFixturesAndServesThem() async throws {
+        let directory = try LabSupport.makeTemporaryDirectory()
+        defer { LabSupport.removeDirectory(directory) }
+        try await withOriginServer(rootDirectory: "\(directory)/origin") { origin in
+            let fixtures = try LabFixtures.write(
+                into: directory, originPort: origin.port, videoCount: 4, channelCount: 2)
+            #expect(fixtures.videos.count == 4 && fixtures.channels.map(\.videoIDs.count) == [2, 2])
+            let video = fixtures.videos[0]
+            #expect(video.id.count == 11)
+            let info = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: video.infoJSONPath)))
+            let object = try #require(info as? [String: Any])
+            #expect((object["webpage_url"] as? String)?.hasPrefix(origin.baseURL) == true)
+            #expect(object["extractor"] as? String == "youtube" && object["extractor_key"] as? String == "Youtube")
+            let subtitles = try #require(object["subtitles"] as? [String: [[String: String]]])
+            #expect(subtitles["en"]?.first?["url"] == video.captionURL)
+
+            let (body, response) = try await get(video.captionURL)
+            #expect(response.statusCode == 200)
+            #expect(response.value(forHTTPHeaderField: "Content-Type")?.hasPrefix("application/json") == true)
+            #expect(Int64(body.count) == video.captionBytes)
+            let json3 = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+            #expect((json3["events"] as? [Any])?.isEmpty == false)
+
+            let (feed, feedResponse) = try await get(fixtures.channels[0].feedURL)
+            #expect(feedResponse.value(forHTTPHeaderField: "Content-Type")?.hasPrefix("application/rss+xml") == true)
+            #expect(String(decoding: feed, as: UTF8.self).contains("<guid isPermaLink=\"false\">\(video.id)</guid>"))
+            #expect(try await get(origin.url(for: "/status/429/x")).1.statusCode == 429)
+            #expect(try await get(origin.url(for: "/missing.json")).1.statusCode == 404)
+            #expect(try await get(origin.url(for: "/../etc/passwd")).1.statusCode == 404)
+        }
+    }
+
+    @Test func realCaptionsAreUsedWhenPresent() throws {
+        guard let real = CaptionSource.locateRealInputs() else { return }
+        let sets = CaptionSource.realCaptionSets(in: real)
+        #expect(!sets.isEmpty)
+        #expect(sets.allSatisfy { !$0.isEmpty })
+    }
+
+    @Test func locatesYtDlpFromTheEnvironmentFirst() throws {
+        #expect(YtDlp.locate(environment: ["PROXY_LEDGER_YTDLP": "/nonexistent/yt-dlp"]) == nil)
+        #expect(YtDlp.locate(environment: ["PROXY_LEDGER_YTDLP": "/bin/sh"]) == "/bin/sh")
+        #expect(YtDlp.locate(environment: ["PATH": ""], workingDirectory: "/") == nil)
+    }
+
+    @Test(.enabled(if: SquidGateway.isAvailable, "needs squid and htpasswd"))
+    func squidStartsAndStops() async throws {
+        let directory = try LabSupport.makeTemporaryDirectory()
+        defer { LabSupport.removeDirectory(directory) }
+        let configuration = SquidConfiguration(
+            directory: directory, username: "lab-user", password: LabSupport.hardPassword)
+        let port = try await withSquidGateway(configuration) { gateway in
+            #expect(LoopbackPort.isAccepting(port: gateway.port))
+            #expect(!gateway.description.contains("p@ss"))
+            #expect(gateway.proxyURL().hasSuffix("@127.0.0.1:\(gateway.port)"))
+            return gateway.port
+        }
+        #expect(!LoopbackPort.isAccepting(port: port))
+    }
+
+    private func get(_ url: String) async throws -> (Data, HTTPURLResponse) {
+        let target = try #require(URL(string: url))
+        var request = URLRequest(url: target)
+        request.timeoutInterval = 10
+        let (data, response) = try await URLSession(configuration: .ephemeral).data(for: request)
+        return (data, try #require(response as? HTTPURLResponse))
+    }
+}

@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "proxy-ledger", targets: ["CLI"]),
+        .executable(name: "proxy-ledger-bench", targets: ["ProxyLedgerBench"]),
         .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "Projections", targets: ["Projections"]),
         .library(name: "ProxyGateway", targets: ["ProxyGateway"]),
@@ -45,7 +46,24 @@ let package = Package(
             dependencies: [
                 "Ledger",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Reporting",
+            dependencies: [
+                "Ledger",
+                "Projections",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "Reconciliation",
+            dependencies: [
+                "Ledger",
+                "Projections",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .target(
@@ -79,6 +97,17 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
+        .target(
+            name: "MainJob",
+            dependencies: [
+                "Ledger",
+                "Projections",
+                "ProxyGateway",
+                "Workers",
+                "ProxyLab",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "CLI",
             dependencies: [
@@ -87,9 +116,21 @@ let package = Package(
                 "ProxyGateway",
                 "Workers",
                 "ProxyLab",
+                "MainJob",
+                "Reporting",
+                "Reconciliation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .executableTarget(
+            name: "ProxyLedgerBench",
+            dependencies: [
+                "Ledger",
+                "Projections",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Benchmarks/ProxyLedgerBench"
         ),
 
         .target(
@@ -99,11 +140,13 @@ let package = Package(
         ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "TestSupport"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Ledger", "TestSupport"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Projections", "Ledger", "TestSupport"]),
+        .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "Projections", "Ledger", "TestSupport"]),
         .testTarget(name: "ProxyGatewayTests", dependencies: ["ProxyGateway", "TestSupport"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "ProxyGateway", "Ledger", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Ledger", "Projections", "ProxyGateway", "Workers", "ProxyLab", "TestSupport"]
+            dependencies: ["Ledger", "Projections", "ProxyGateway", "Workers", "ProxyLab", "MainJob", "TestSupport"]
         ),
     ]
 )

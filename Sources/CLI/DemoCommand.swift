@@ -1,12 +1,119 @@
 import ArgumentParser
+import Foundation
+import Ledger
+import Logging
+import MainJob
+import ProxyGateway
+import Projections
+import ProxyLab
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the main job on the local test lab (Squid gateway, local origin, yt-dlp)."
+        abstract: "Run the main job on the local test lab: workers → ledger → SQLite → usage summary.",
+        discussion: """
+            Starts a real Squid on 127.0.0.1 with Basic auth as the gateway stand-in and a local \
+            origin serving caption files, info JSON and channel feeds. Then runs the transcription \
+            jobs and channel listings concurrently with yt-dlp through the authenticated gateway, \
+            appends one event per operation to the ledger, replays the ledger into the SQLite \
+            projection, and prints the usage summary. Re-running appends to the same ledger.
+
+            The gateway password contains @ : / % # so that percent-encoding is exercised; set \
+            PROXY_USERNAME and PROXY_PASSWORD to choose the lab gateway's credentials. \
+            PROXY_MAX_CONCURRENCY bounds the jobs run at once (default here: 4).
+
+            Needs squid, htpasswd and yt-dlp (`make demo` installs them).
+            """
     )
 
+    @OptionGroup var ledgerOptions: LedgerOptions
+    @OptionGroup var databaseOptions: DatabaseOptions
+
+    @Option(help: ArgumentHelp("Keep the lab's files (Squid log, fixtures, yt-dlp output) here instead of a temporary folder.", valueName: "dir"))
+    var labDir: String?
+
+    @Option(help: "Transcription jobs to run.")
+    var jobs: Int = 20
+
+    @Option(help: "Channel listings to run.")
+    var channels: Int = 2
+
+    @Option(help: "Output format.")
+    var format: OutputFormat = .text
+
+    func validate() throws {
+        guard jobs >= 1, channels >= 1 else { throw ValidationError("--jobs and --channels must be at least 1") }
+    }
+
     func run() async throws {
-        throw ValidationError("demo: wiring in progress")
+        guard let ytDlp = YtDlp.locate() else {
+            throw ValidationError("yt-dlp not found: run `make demo`, or set PROXY_LEDGER_YTDLP to its path")
+        }
+        let missing = SquidGateway.missingTools()
+        guard missing.isEmpty else {
+            throw ValidationError("missing \(missing.joined(separator: ", ")): run `make demo`, which installs squid and apache2-utils")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let settings = try ProxySettings.fromEnvironment()
+        let temporary = labDir == nil
+        let lab = labDir ?? "/tmp/proxy-ledger-lab-\(UUID().uuidString.prefix(8))"
+        defer { if temporary { try? FileManager.default.removeItem(atPath: lab) } }
+        try createParentDirectory(of: databaseOptions.db)
+        var options = LabRunOptions(
+            ledgerDirectory: ledgerOptions.ledger, databasePath: databaseOptions.db, labDirectory: lab,
+            username: environment["PROXY_USERNAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "lab-user",
+            password: environment["PROXY_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 } ?? LabRunOptions.makeLabPassword(),
+            maxConcurrency: settings.maxConcurrency > 0 ? settings.maxConcurrency : 4, ytDlpPath: ytDlp)
+        options.transcriptionJobs = jobs
+        options.channelListings = channels
+        var logger = Logger(label: "proxy-ledger.demo")
+        logger.logLevel = .warning
+        if format == .text {
+            print("starting the lab (Squid gateway with Basic auth, local origin) and \(jobs) transcription jobs + \(channels) channel listings…")
+        }
+        let report = try await LabRun.run(options, logger: logger)
+        switch format {
+        case .json:
+            try printJSON(DemoOutput(report: report))
+        case .text:
+            print("""
+                transcriptions: \(report.transcriptionsSucceeded) ok, \(report.transcriptionsFailed) failed; \
+                channel listings: \(report.channelListingsSucceeded) ok, \(report.channelListingsFailed) failed
+                captions: \(report.usedRealCaptions ? "real (shared/real-inputs)" : "synthetic")
+                events appended: \(report.eventsAppended); projected: \(report.replay.eventsApplied) new rows
+                gateway log: \(report.gatewayLog.count) requests seen by Squid\(temporary ? "" : " (\(lab)/squid)")
+
+                \(SummaryText.render(report.summary))
+
+                ledger:   \(report.ledgerDirectory)
+                database: \(report.databasePath)
+                """)
+        }
+        if report.transcriptionsSucceeded + report.channelListingsSucceeded == 0 { throw ExitCode(1) }
+    }
+}
+
+/// The `--format json` shape of the demo's result.
+struct DemoOutput: Encodable {
+    var eventsAppended: Int
+    var transcriptionsSucceeded: Int
+    var transcriptionsFailed: Int
+    var channelListingsSucceeded: Int
+    var channelListingsFailed: Int
+    var gatewayRequests: Int
+    var ledger: String
+    var database: String
+    var summary: ProxyUsageSummary
+
+    init(report: LabRunReport) {
+        eventsAppended = report.eventsAppended
+        transcriptionsSucceeded = report.transcriptionsSucceeded
+        transcriptionsFailed = report.transcriptionsFailed
+        channelListingsSucceeded = report.channelListingsSucceeded
+        channelListingsFailed = report.channelListingsFailed
+        gatewayRequests = report.gatewayLog.count
+        ledger = report.ledgerDirectory
+        database = report.databasePath
+        summary = report.summary
     }
 }

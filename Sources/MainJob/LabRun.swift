@@ -1,0 +1,153 @@
+import Foundation
+import Ledger
+import Logging
+import Projections
+import ProxyGateway
+import ProxyLab
+import Workers
+
+/// What the main job on the test lab did (`proxy-ledger demo`).
+public struct LabRunReport: Sendable {
+    /// Events appended to the ledger by this run (one per operation).
+    public var eventsAppended: Int
+    public var transcriptionsSucceeded: Int
+    public var transcriptionsFailed: Int
+    public var channelListingsSucceeded: Int
+    public var channelListingsFailed: Int
+    /// The events of this run, in the order they were acknowledged.
+    public var events: [ProxyRequestEvent]
+    /// The usage summary over the whole projection after this run.
+    public var summary: ProxyUsageSummary
+    /// What replay applied to the projection.
+    public var replay: ReplayResult
+    /// Squid's access log entries (the "vendor-reported usage"), read before the lab stopped.
+    public var gatewayLog: [SquidAccessLogEntry]
+    public var ledgerDirectory: String
+    public var databasePath: String
+    public var labDirectory: String
+    /// Whether captions came from `shared/real-inputs` (true) or were synthetic.
+    public var usedRealCaptions: Bool
+}
+
+/// Options of the main job on the test lab.
+public struct LabRunOptions: Sendable {
+    public var ledgerDirectory: String
+    public var databasePath: String
+    /// Where the lab keeps its files (Squid config and logs, origin, fixtures, yt-dlp output).
+    /// Must be traversable by Squid's `proxy` user.
+    public var labDirectory: String
+    public var transcriptionJobs: Int = 20
+    public var channelListings: Int = 2
+    /// The gateway's Basic-auth user and password (the password contains `@ : / % #` by default).
+    public var username: String
+    public var password: String
+    /// Jobs run at once through the gateway; 0 = unlimited.
+    public var maxConcurrency: Int
+    public var fsyncPolicy: FsyncPolicy = .always
+    /// The yt-dlp executable.
+    public var ytDlpPath: String
+
+    public init(
+        ledgerDirectory: String, databasePath: String, labDirectory: String, username: String, password: String,
+        maxConcurrency: Int, ytDlpPath: String
+    ) {
+        self.ledgerDirectory = ledgerDirectory
+        self.databasePath = databasePath
+        self.labDirectory = labDirectory
+        self.username = username
+        self.password = password
+        self.maxConcurrency = maxConcurrency
+        self.ytDlpPath = ytDlpPath
+    }
+
+    /// A fresh lab password holding every character that needs percent-encoding in a proxy URL.
+    public static func makeLabPassword() -> String {
+        "lab@" + UUID().uuidString.prefix(8).lowercased() + ":w/rd%#"
+    }
+}
+
+/// The main job, end to end on the local lab: Squid with Basic auth as the gateway, a local origin
+/// with captions and channel feeds, and real yt-dlp. Transcription jobs and channel listings run
+/// concurrently through the authenticated gateway; each operation appends one event to the
+/// ledger; the projection is then brought up to date and summarised.
+public enum LabRun {
+    /// Runs the job. The lab is stopped before this returns; its files stay in `labDirectory`.
+    ///
+    /// - Throws: `ProxyLabError` when Squid or the origin cannot start, `LedgerError` when the
+    ///   ledger cannot be opened (for example `.locked` by another writer), `ProjectionError`
+    ///   from the replay. Failed operations do not throw: they are recorded as failed events.
+    public static func run(_ options: LabRunOptions, logger: Logger) async throws -> LabRunReport {
+        let writer = try LedgerWriter.open(
+            LedgerConfiguration(directory: options.ledgerDirectory, fsyncPolicy: options.fsyncPolicy), logger: logger)
+        let recorder = RecordingSink(writer: writer)
+        let run: (Int, Int, Int, Int, [SquidAccessLogEntry], Bool)
+        do {
+            run = try await withProxyLab(
+                directory: options.labDirectory, videoCount: options.transcriptionJobs,
+                channelCount: options.channelListings, username: options.username, password: options.password,
+                logger: logger
+            ) { lab in
+                let settings = ProxySettings(
+                    enabled: true, gatewayHost: lab.gateway.host, gatewayPort: lab.gateway.port,
+                    username: options.username, password: options.password, useBackbone: false,
+                    maxConcurrency: options.maxConcurrency)
+                let counters = RateLimitCounters()
+                func producer(_ component: ProxyComponent) throws -> ProducerConfiguration {
+                    ProducerConfiguration(
+                        ytDlpPath: options.ytDlpPath, proxyService: try ProxyService(settings: settings, component: component),
+                        sink: recorder, counters: counters, logger: logger)
+                }
+                let transcriber = TranscribeWorker(configuration: try producer(.transcribe), outputDirectory: lab.outputDirectory)
+                let browser = ChannelBrowser(configuration: try producer(.api))
+                let transcriptions = JobQueue(lab.fixtures.videos.map { video in
+                    TranscriptionJob(videoID: video.id, source: .infoJSON(path: video.infoJSONPath))
+                })
+                let listings = JobQueue(lab.fixtures.channels)
+                async let transcribed = BaseWorker(proxyService: transcriber.configuration.proxyService, logger: logger) {
+                    try await transcriber.transcribe($0)
+                }.drain(transcriptions)
+                async let listed = BaseWorker(proxyService: browser.configuration.proxyService, logger: logger) {
+                    (channel: LabChannelFixture) in
+                    try await browser.listChannel(url: channel.feedURL, channelName: channel.name,
+                        context: OperationContext(jobID: UUID().uuidString.lowercased()))
+                }.drain(listings)
+                let (t, l) = await (transcribed, listed)
+                let transcribedOK = t.filter(\.succeeded).count
+                let listedOK = l.filter(\.succeeded).count
+                return (transcribedOK, t.count - transcribedOK, listedOK, l.count - listedOK,
+                        try lab.gateway.accessLogEntries(), lab.fixtures.usesRealCaptions)
+            }
+        } catch {
+            try? await writer.close()
+            throw error
+        }
+        try await writer.close()
+
+        let store = try ProjectionStore(path: options.databasePath)
+        let replay = try Projector(store: store).replay(from: try LedgerReader(directory: options.ledgerDirectory))
+        let summary = try store.summary(since: nil)
+        try store.close()
+        let events = await recorder.events
+        return LabRunReport(
+            eventsAppended: events.count, transcriptionsSucceeded: run.0, transcriptionsFailed: run.1,
+            channelListingsSucceeded: run.2, channelListingsFailed: run.3, events: events, summary: summary,
+            replay: replay, gatewayLog: run.4, ledgerDirectory: options.ledgerDirectory,
+            databasePath: options.databasePath, labDirectory: options.labDirectory, usedRealCaptions: run.5)
+    }
+}
+
+/// Appends to the ledger and remembers what this run appended.
+private actor RecordingSink: EventAppending {
+    let writer: LedgerWriter
+    private(set) var events: [ProxyRequestEvent] = []
+
+    init(writer: LedgerWriter) { self.writer = writer }
+
+    nonisolated func append(_ events: [ProxyRequestEvent]) async throws -> [AppendAcknowledgement] {
+        let acks = try await writer.append(events)
+        await remember(events)
+        return acks
+    }
+
+    private func remember(_ appended: [ProxyRequestEvent]) { events += appended }
+}

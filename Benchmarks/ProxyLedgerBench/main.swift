@@ -1,0 +1,67 @@
+import Foundation
+import Ledger
+import Projections
+
+// `make bench`: ledger append, rebuild and compression, each beside the seed's way of recording
+// (one SQLite INSERT and commit per request) measured in the same run. Targets: DESIGN.md §8.
+
+let count = Int(ProcessInfo.processInfo.environment["BENCH_EVENTS"] ?? "") ?? 300_000
+let root = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-ledger-bench-\(getpid())").path
+try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: root) }
+
+print("proxy-ledger bench: \(count) reference events, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+let stream = try ReferenceStream.load(count: count)
+let events = stream.events
+
+let seedCount = min(3_000, events.count)
+let seed = try SeedBaseline.eventsPerSecond(events[..<seedCount], directory: root)
+print("baseline  seed: INSERT + commit per request (WAL, synchronous=FULL)".padding(toLength: 58, withPad: " ", startingAt: 0) + String(format: " %10.0f events/s", seed))
+
+func row(_ label: String, _ rate: Double, target: String) {
+    let padded = label.padding(toLength: 58, withPad: " ", startingAt: 0)
+    print(padded + String(format: " %10.0f events/s  %8.1f× seed   (target %@)", rate, rate / seed, target as NSString))
+}
+
+/// Appends `events` from `producers` tasks, `batch` events per append call.
+func appendRate(producers: Int, batch: Int, fsync: FsyncPolicy, events: ArraySlice<ProxyRequestEvent>, name: String) async throws -> (Double, String) {
+    let directory = root + "/" + name
+    let writer = try LedgerWriter.open(LedgerConfiguration(directory: directory, fsyncPolicy: fsync))
+    let all = Array(events)
+    let started = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for producer in 0..<producers {
+            group.addTask {
+                var index = producer * batch
+                while index < all.count {
+                    _ = try await writer.append(Array(all[index..<min(index + batch, all.count)]))
+                    index += producers * batch
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    try await writer.close()
+    return (Double(all.count) / (ContinuousClock.now - started).seconds, directory)
+}
+
+let (oneInterval, mainLedger) = try await appendRate(producers: 1, batch: 1_000, fsync: .interval(milliseconds: 100), events: events[...], name: "one-interval")
+row("append  1 producer, 1,000-event batches, fsync interval", oneInterval, target: "≥ 1,000,000/s")
+let small = events[..<min(100_000, events.count)]
+let (oneAlways, _) = try await appendRate(producers: 1, batch: 1, fsync: .always, events: events[..<min(3_000, events.count)], name: "one-always")
+row("append  1 producer, 1 event per call, fsync always", oneAlways, target: "—")
+let (manyInterval, _) = try await appendRate(producers: 256, batch: 1, fsync: .interval(milliseconds: 100), events: small, name: "many-interval")
+row("append  256 producers, 1 event per call, fsync interval", manyInterval, target: "—")
+let (manyAlways, _) = try await appendRate(producers: 256, batch: 1, fsync: .always, events: small, name: "many-always")
+row("append  256 producers, 1 event per call, fsync always", manyAlways, target: "≥ 100× seed")
+
+let rebuildStarted = ContinuousClock.now
+let rebuilt = try Projector.rebuild(ledger: try LedgerReader(directory: mainLedger), databasePath: root + "/rebuild.sqlite")
+let rebuildRate = Double(rebuilt.eventsApplied) / (ContinuousClock.now - rebuildStarted).seconds
+row("rebuild proxy_request_logs + indexes + rollups", rebuildRate, target: "≥ 500,000/s")
+
+let verification = try LedgerVerifier.verify(directory: mainLedger)
+let ledgerBytes = Double(verification.bytes) / Double(verification.events)
+let jsonBytes = Double(stream.jsonl.count) / Double(events.count)
+print(String(format: "compression: %.1f B/event on disk (JSONL %.1f B/event, ratio %.2f×)   (target ≤ 72 B/event)",
+    ledgerBytes, jsonBytes, jsonBytes / ledgerBytes))

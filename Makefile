@@ -1,0 +1,49 @@
+# proxy-ledger — set-up, demo, tests and benchmarks on a fresh Debian machine.
+# `make demo` and `make test` install what is missing: Debian packages (as root, or via sudo)
+# and yt-dlp from PyPI into a venv under this project (.venv, ignored by git).
+
+SHELL := /bin/bash
+APT_PACKAGES := libzstd-dev libcurl4-openssl-dev libsqlite3-dev squid apache2-utils pkg-config python3-venv
+VENV := $(CURDIR)/.venv
+YTDLP := $(VENV)/bin/yt-dlp
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN_PATH = $(shell swift build --show-bin-path)
+
+export PROXY_LEDGER_YTDLP := $(YTDLP)
+
+.PHONY: all deps system-deps build test demo bench format clean-lab
+
+all: build
+
+deps: system-deps $(YTDLP)
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(YTDLP):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check yt-dlp
+
+build: deps
+	swift build
+
+test: deps
+	swift build --build-tests
+	PROXY_LEDGER_BIN=$(BIN_PATH)/proxy-ledger swift test --skip-build
+
+demo: deps
+	swift build --product proxy-ledger
+	$(BIN_PATH)/proxy-ledger demo
+
+bench: deps
+	swift build -c release --product proxy-ledger-bench
+	$$(swift build -c release --show-bin-path)/proxy-ledger-bench
+
+format:
+	swift format --in-place --recursive Sources Tests Package.swift

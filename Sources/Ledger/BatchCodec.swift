@@ -50,7 +50,7 @@ enum BatchCodec {
 
         func optionalID(_ value: String?) {
             guard let value else { return idTags.byte(IDTag.null.rawValue) }
-            if let uuid = UUID(uuidString: value), uuid.uuidString.lowercased() == value {
+            if let uuid = UUIDText.parse(value, lowercaseOnly: true) {
                 idTags.byte(IDTag.uuid.rawValue)
                 idValues.uuid(uuid)
             } else {
@@ -144,7 +144,7 @@ enum BatchCodec {
         func optionalID() throws -> String? {
             switch IDTag(rawValue: try idTags.byte()) {
             case .null: return nil
-            case .uuid: return try idValues.uuid().uuidString.lowercased()
+            case .uuid: return UUIDText.lowercase(try idValues.uuid())
             case .text: return try idValues.string(length: try idValues.intVarint())
             case nil: throw ByteReader.Overrun()
             }

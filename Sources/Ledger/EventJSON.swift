@@ -51,7 +51,7 @@ extension ProxyRequestEvent {
         }
         var fields = FieldReader(object: object)
         let idText = try fields.string("event_id", required: true) ?? ""
-        guard let eventID = UUID(uuidString: idText) else {
+        guard let eventID = UUIDText.parse(idText) else {
             throw EventDecodingError(field: "event_id", reason: "not a UUID")
         }
         let timeText = try fields.string("timestamp", required: true) ?? ""
@@ -105,7 +105,7 @@ extension ProxyRequestEvent {
         }
         json.raw("{")
         json.key("event_id", first: true)
-        json.string(eventID.uuidString.lowercased())
+        json.string(UUIDText.lowercase(eventID))
         json.key("timestamp")
         json.string(timestamp.rfc3339)
         json.key("component")

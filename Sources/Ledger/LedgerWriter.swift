@@ -97,48 +97,48 @@ public final class LedgerWriter: EventAppending, Sendable {
         }
     }
 
+    /// Writes one frame for all new events of `requests` and resumes their waiters.
     private func commit(_ requests: [(events: [ProxyRequestEvent], waiter: Waiter)]) {
         if let failure {
             for request in requests { request.waiter.resume(throwing: failure) }
             return
         }
         var fresh: [ProxyRequestEvent] = []
-        var groupIDs: [UUID: UInt64] = [:]
-        var plans: [[(id: UUID, sequence: UInt64?, fresh: Bool)]] = []
+        var freshIDs: [UUID] = []
+        var acknowledgements: [[AppendAcknowledgement]] = []
+        acknowledgements.reserveCapacity(requests.count)
         var next = segment.nextSequence
         for request in requests {
-            var plan: [(id: UUID, sequence: UInt64?, fresh: Bool)] = []
-            plan.reserveCapacity(request.events.count)
+            var acks: [AppendAcknowledgement] = []
+            acks.reserveCapacity(request.events.count)
             for event in request.events {
-                if let old = segment.dedupe.position(of: event.eventID) ?? groupIDs[event.eventID] {
-                    plan.append((event.eventID, old, false))
+                if let old = segment.dedupe.claim(event.eventID, sequence: next) {
+                    acks.append(AppendAcknowledgement(
+                        eventID: event.eventID, position: LedgerPosition(partition: partition, sequence: old), duplicate: true))
                 } else {
-                    groupIDs[event.eventID] = next
-                    plan.append((event.eventID, next, true))
+                    acks.append(AppendAcknowledgement(
+                        eventID: event.eventID, position: LedgerPosition(partition: partition, sequence: next), duplicate: false))
                     fresh.append(event)
+                    freshIDs.append(event.eventID)
                     next += 1
                 }
             }
-            plans.append(plan)
+            acknowledgements.append(acks)
         }
         do {
             if !fresh.isEmpty {
-                _ = try segment.append(fresh)
+                let header = try segment.append(fresh)
                 if configuration.fsyncPolicy == .always { try segment.sync() }
+                segment.dedupe.frameWritten(ids: freshIDs, latest: header.latestTimestamp)
             }
         } catch {
+            for id in freshIDs { segment.dedupe.remove(id) }
             let ledgerError = error as? LedgerError ?? LedgerError(.io, "\(error)")
             if ledgerError.code == .closed { failure = ledgerError }
             for request in requests { request.waiter.resume(throwing: ledgerError) }
             return
         }
-        for (request, plan) in zip(requests, plans) {
-            request.waiter.resume(returning: plan.map { item in
-                AppendAcknowledgement(
-                    eventID: item.id, position: LedgerPosition(partition: partition, sequence: item.sequence ?? 0),
-                    duplicate: !item.fresh)
-            })
-        }
+        for (request, acks) in zip(requests, acknowledgements) { request.waiter.resume(returning: acks) }
     }
 
     private func startSyncTimer(milliseconds: Int) {

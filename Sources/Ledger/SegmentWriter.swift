@@ -173,7 +173,6 @@ final class SegmentWriter {
         size += Int64(frame.bytes.count)
         nextSequence = frame.header.nextSequence
         dirty = true
-        dedupe.insert(events.map(\.eventID), baseSequence: frame.header.baseSequence, latest: latest)
         return frame.header
     }
 

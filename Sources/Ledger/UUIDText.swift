@@ -1,0 +1,76 @@
+import Foundation
+
+/// Fast canonical UUID text (RFC 9562 §4: `8-4-4-4-12` hex digits).
+///
+/// Foundation's `UUID(uuidString:)` and `uuidString` go through `sscanf`/`sprintf` on Linux, which
+/// dominated the append path; these do the same work with a lookup table.
+enum UUIDText {
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Hex value of each byte: 0–15, 16 for `A`–`F` marked upper case (+16), 0xFF for anything else.
+    private static let hexValues: [UInt8] = (0..<256).map { byte -> UInt8 in
+        switch UInt8(byte) {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt8(byte) - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt8(byte) - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt8(byte) - UInt8(ascii: "A") + 26
+        default: 0xFF
+        }
+    }
+
+    /// Parses the 36-character canonical form. Accepts upper- and lower-case digits unless
+    /// `lowercaseOnly`, in which case upper-case text is rejected (so it can be kept verbatim).
+    static func parse(_ text: String, lowercaseOnly: Bool = false) -> UUID? {
+        guard text.utf8.count == 36 else { return nil }
+        if let parsed = text.utf8.withContiguousStorageIfAvailable({ parse(UnsafeRawBufferPointer($0), lowercaseOnly) }) {
+            return parsed
+        }
+        return Array(text.utf8).withUnsafeBytes { parse($0, lowercaseOnly) }
+    }
+
+    private static func parse(_ bytes: UnsafeRawBufferPointer, _ lowercaseOnly: Bool) -> UUID? {
+        guard bytes[8] == UInt8(ascii: "-"), bytes[13] == UInt8(ascii: "-"), bytes[18] == UInt8(ascii: "-"),
+            bytes[23] == UInt8(ascii: "-")
+        else { return nil }
+        let limit: UInt8 = lowercaseOnly ? 15 : 31
+        var out: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let ok = hexValues.withUnsafeBufferPointer { table in
+            withUnsafeMutableBytes(of: &out) { raw -> Bool in
+                var index = 0
+                var combined: UInt8 = 0
+                for byte in 0..<16 {
+                    if index == 8 || index == 13 || index == 18 || index == 23 { index += 1 }
+                    let high = table[Int(bytes[index])], low = table[Int(bytes[index + 1])]
+                    combined |= (high > limit ? 0x80 : 0) | (low > limit ? 0x80 : 0)
+                    raw[byte] = (high & 0x0F) << 4 | (low & 0x0F)
+                    index += 2
+                }
+                return combined == 0
+            }
+        }
+        return ok ? UUID(uuid: out) : nil
+    }
+
+    /// The lower-case canonical text of `uuid`.
+    static func lowercase(_ uuid: UUID) -> String {
+        withUnsafeBytes(of: uuid.uuid) { raw in
+            String(unsafeUninitializedCapacity: 36) { buffer in
+                var out = 0
+                for (index, byte) in raw.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        buffer[out] = UInt8(ascii: "-")
+                        out += 1
+                    }
+                    buffer[out] = hexDigits[Int(byte >> 4)]
+                    buffer[out + 1] = hexDigits[Int(byte & 0x0F)]
+                    out += 2
+                }
+                return 36
+            }
+        }
+    }
+}
+
+extension UUID {
+    /// The lower-case canonical text, as the ledger writes event ids.
+    public var lowercaseString: String { UUIDText.lowercase(self) }
+}

@@ -44,7 +44,7 @@ struct StressAppendCommand: AsyncParsableCommand {
                                 durationMS: 1, proxied: true)
                         }
                         let acks = try await writer.append(events)
-                        let text = acks.map { "\($0.eventID.uuidString.lowercased()) \($0.position.sequence)\n" }.joined()
+                        let text = acks.map { "\($0.eventID.lowercaseString) \($0.position.sequence)\n" }.joined()
                         FileHandle.standardOutput.write(Data(text.utf8))
                     }
                 }

@@ -7,12 +7,24 @@ import Foundation
 extension LedgerTimestamp {
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, always UTC, always six fraction digits.
     public var rfc3339: String {
+        var out = [UInt8]()
+        out.reserveCapacity(27)
+        appendRFC3339(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The start of the UTC hour holding this instant.
+    public var hourStart: LedgerTimestamp {
+        LedgerTimestamp(microseconds: microseconds.floorDivided(by: 3_600_000_000).quotient * 3_600_000_000)
+    }
+
+    /// Appends the 27 UTF-8 bytes of ``rfc3339`` to `out` without allocating a `String`, for bulk
+    /// paths such as the projection loader. Years 0000–9999 sort chronologically as text.
+    public func appendRFC3339(to out: inout [UInt8]) {
         let (days, microsOfDay) = microseconds.floorDivided(by: 86_400_000_000)
         let (year, month, day) = civil(fromDays: days)
         let seconds = microsOfDay / 1_000_000
         let fraction = microsOfDay % 1_000_000
-        var out = [UInt8]()
-        out.reserveCapacity(27)
         appendDigits(&out, Int64(year), 4)
         out.append(UInt8(ascii: "-"))
         appendDigits(&out, Int64(month), 2)
@@ -27,7 +39,6 @@ extension LedgerTimestamp {
         out.append(UInt8(ascii: "."))
         appendDigits(&out, fraction, 6)
         out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses an RFC 3339 date-time (`2026-11-01T00:00:00Z`, `2026-11-01T01:00:00.5+01:00`), or a

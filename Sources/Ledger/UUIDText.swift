@@ -52,25 +52,27 @@ enum UUIDText {
 
     /// The lower-case canonical text of `uuid`.
     static func lowercase(_ uuid: UUID) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        appendLowercase(uuid, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func appendLowercase(_ uuid: UUID, to out: inout [UInt8]) {
         withUnsafeBytes(of: uuid.uuid) { raw in
-            String(unsafeUninitializedCapacity: 36) { buffer in
-                var out = 0
-                for (index, byte) in raw.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        buffer[out] = UInt8(ascii: "-")
-                        out += 1
-                    }
-                    buffer[out] = hexDigits[Int(byte >> 4)]
-                    buffer[out + 1] = hexDigits[Int(byte & 0x0F)]
-                    out += 2
-                }
-                return 36
+            for (index, byte) in raw.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0x0F)])
             }
         }
     }
 }
 
 extension UUID {
-    /// The lower-case canonical text, as the ledger writes event ids.
+    /// The lower-case canonical text (`8-4-4-4-12`), as the ledger writes event ids.
     public var lowercaseString: String { UUIDText.lowercase(self) }
+
+    /// Appends the 36 UTF-8 bytes of ``lowercaseString`` to `out` without allocating a `String`.
+    public func appendLowercase(to out: inout [UInt8]) { UUIDText.appendLowercase(self, to: &out) }
 }

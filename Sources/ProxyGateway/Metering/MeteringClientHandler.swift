@@ -1,0 +1,239 @@
+import Ledger
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The handler on a client (yt-dlp) connection: reads one request head, checks the token,
+/// connects to the gateway, then relays bytes both ways with back-pressure (after NIO's
+/// `GlueHandler` from swift-nio-examples).
+final class MeteringClientHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        case readingHead([UInt8])
+        case connecting(head: ByteBuffer, pending: [ByteBuffer])
+        case relaying
+        case closed
+    }
+
+    /// The largest request head accepted, in bytes.
+    static let maximumHeadBytes = 64 * 1024
+
+    private let environment: MeteringEnvironment
+    private var state = State.readingHead([])
+    private var context: ChannelHandlerContext?
+    private var partner: MeteringUpstreamHandler?
+    private var pendingRead = false
+    private var lease: LeaseState?
+    private var exchange: Int?
+    /// Body bytes of a plain request still to forward; `nil` = unbounded (tunnel, chunked).
+    private var bodyRemaining: Int?
+
+    init(environment: MeteringEnvironment) {
+        self.environment = environment
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        partner = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        switch state {
+        case .readingHead(var bytes):
+            bytes += buffer.readBytes(length: buffer.readableBytes) ?? []
+            guard let end = headEnd(in: bytes) else {
+                if bytes.count > Self.maximumHeadBytes { replyLocally(LocalReply.badRequest, context: context) }
+                else { state = .readingHead(bytes) }
+                return
+            }
+            let rest = context.channel.allocator.buffer(bytes: bytes[end...])
+            startExchange(head: bytes[..<end], rest: rest, context: context)
+        case .connecting(let head, var pending):
+            pending.append(buffer)
+            state = .connecting(head: head, pending: pending)
+        case .relaying:
+            forward(buffer)
+        case .closed:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        partner?.partnerFlush()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        state = .closed
+        partner?.partnerCloseFully()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            if case .relaying = state { partner?.partnerWriteEOF() } else { context.close(promise: nil) }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        environment.logger.debug("metering: client connection error", metadata: ["metering.error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { partner?.partnerBecameWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        switch state {
+        case .readingHead: context.read()
+        case .relaying where partner?.partnerWritable ?? false: context.read()
+        case .closed: break
+        default: pendingRead = true
+        }
+    }
+
+    // MARK: Partner calls (from the gateway side, on the same event loop)
+
+    func partnerWrite(_ buffer: ByteBuffer) { context?.write(wrapOutboundOut(buffer), promise: nil) }
+
+    func partnerFlush() { context?.flush() }
+
+    /// Flushes what is queued, then half-closes the client's read side of the stream.
+    func partnerWriteEOF() {
+        guard let context else { return }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+        }
+    }
+
+    /// Flushes what is queued, then closes the client connection.
+    func partnerCloseFully() {
+        guard let context else { return }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func partnerBecameWritable() {
+        guard pendingRead else { return }
+        pendingRead = false
+        context?.read()
+    }
+
+    var partnerWritable: Bool { context?.channel.isWritable ?? false }
+
+    // MARK: Exchange set-up
+
+    private func startExchange(head headBytes: ArraySlice<UInt8>, rest: ByteBuffer, context: ChannelHandlerContext) {
+        let head: ProxyRequestHead
+        do {
+            head = try ProxyRequestHead(parsing: headBytes)
+        } catch {
+            replyLocally(LocalReply.badRequest, context: context)
+            return
+        }
+        guard let token = head.proxyToken, let lease = environment.registry.lookup(token) else {
+            environment.logger.info(
+                "metering: refused a request with a missing or unknown token",
+                metadata: ["http.method": "\(head.method)", "metering.target": "\(head.targetHost)"])
+            replyLocally(LocalReply.authenticationRequired, context: context)
+            return
+        }
+        if lease.authRejected {
+            lease.noteSuppressed()
+            replyLocally(LocalReply.authenticationRequired, context: context)
+            return
+        }
+        guard let exchange = lease.openExchange(head: head, channel: context.channel) else {
+            replyLocally(LocalReply.authenticationRequired, context: context)
+            return
+        }
+        self.lease = lease
+        self.exchange = exchange
+        if !head.isTunnel {
+            bodyRemaining = head.contentLength ?? (head.value(of: "Transfer-Encoding") == nil ? 0 : nil)
+        }
+        let rewritten = context.channel.allocator.buffer(bytes: head.rewritten(authorization: environment.authorization))
+        state = .connecting(head: rewritten, pending: rest.readableBytes > 0 ? [rest] : [])
+        connect(isTunnel: head.isTunnel, lease: lease, exchange: exchange, context: context)
+    }
+
+    private func connect(isTunnel: Bool, lease: LeaseState, exchange: Int, context: ChannelHandlerContext) {
+        let upstream = MeteringUpstreamHandler(
+            lease: lease, exchange: exchange, isTunnel: isTunnel, tracker: environment.tracker)
+        let boundUpstream = NIOLoopBound(upstream, eventLoop: context.eventLoop)
+        let boundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let tracker = environment.tracker
+        ClientBootstrap(group: context.eventLoop)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connectTimeout(environment.connectTimeout)
+            .channelInitializer { channel in
+                tracker.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(boundUpstream.value)
+                }
+            }
+            .connect(host: environment.upstream.host, port: environment.upstream.port)
+            .whenComplete { result in
+                switch result {
+                case .success(let channel): boundSelf.value.connected(channel: channel, upstream: boundUpstream.value)
+                case .failure(let error): boundSelf.value.connectFailed(error, lease: lease, exchange: exchange)
+                }
+            }
+    }
+
+    private func connected(channel: any Channel, upstream: MeteringUpstreamHandler) {
+        guard case .connecting(let head, let pending) = state, let context else {
+            channel.close(promise: nil)
+            return
+        }
+        partner = upstream
+        upstream.partner = self
+        upstream.writeToGateway(head)
+        state = .relaying
+        for buffer in pending { forward(buffer) }
+        upstream.partnerFlush()
+        if pendingRead {
+            pendingRead = false
+            if upstream.partnerWritable { context.read() } else { pendingRead = true }
+        }
+    }
+
+    private func connectFailed(_ error: any Error, lease: LeaseState, exchange: Int) {
+        var type = ProxyErrorType.connectionError
+        if case ChannelError.connectTimeout = error { type = .timeout }
+        lease.recordFailure(type, exchange: exchange)
+        lease.closeExchange(exchange, proxyForcing: environment.tracker.isForcing)
+        environment.logger.warning(
+            "metering: the gateway is unreachable",
+            metadata: ["metering.lease": "\(lease.id)", "metering.error_type": "\(type.rawValue)"])
+        if let context { replyLocally(LocalReply.badGateway, context: context) }
+    }
+
+    /// Forwards client bytes to the gateway, cutting a plain request's body at its length.
+    private func forward(_ buffer: ByteBuffer) {
+        var buffer = buffer
+        if let remaining = bodyRemaining {
+            let count = min(remaining, buffer.readableBytes)
+            bodyRemaining = remaining - count
+            guard count > 0, let slice = buffer.readSlice(length: count) else { return }
+            buffer = slice
+        }
+        partner?.writeToGateway(buffer)
+    }
+
+    private func replyLocally(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        state = .closed
+        let buffer = context.channel.allocator.buffer(bytes: bytes)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+}

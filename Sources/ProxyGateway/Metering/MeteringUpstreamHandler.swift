@@ -1,0 +1,135 @@
+import Ledger
+import NIOCore
+
+/// The handler on the connection to the gateway. It is the only handler in that pipeline, so
+/// what it reads and writes are the TCP payload bytes on the wire: it counts them into the lease,
+/// reads the gateway's reply head for the status and `X-Webshare-Error-Reason`, and relays
+/// everything unchanged to the client.
+final class MeteringUpstreamHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// The most reply-head bytes kept for parsing; a longer head is relayed but not classified.
+    static let maximumReplyHeadBytes = 16 * 1024
+
+    /// The client side, set once both connections are up.
+    var partner: MeteringClientHandler?
+
+    private let lease: LeaseState
+    private let exchange: Int
+    private let isTunnel: Bool
+    private let tracker: ChannelTracker
+    private var context: ChannelHandlerContext?
+    private var pendingRead = false
+    private var replyHead: [UInt8]? = []
+    private var closed = false
+
+    init(lease: LeaseState, exchange: Int, isTunnel: Bool, tracker: ChannelTracker) {
+        self.lease = lease
+        self.exchange = exchange
+        self.isTunnel = isTunnel
+        self.tracker = tracker
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        partner = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        lease.addResponseBytes(buffer.readableBytes, exchange: exchange)
+        if var head = replyHead {
+            head += buffer.readableBytesView.prefix(Self.maximumReplyHeadBytes - head.count)
+            if let end = headEnd(in: head) {
+                if let reply = GatewayReply(parsing: head[..<end]) { lease.recordReply(reply, exchange: exchange) }
+                replyHead = nil
+            } else {
+                replyHead = head.count >= Self.maximumReplyHeadBytes ? nil : head
+            }
+        }
+        partner?.partnerWrite(buffer)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        partner?.partnerFlush()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finishExchange()
+        partner?.partnerCloseFully()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed { partner?.partnerWriteEOF() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A reset or other socket error: the gateway or the path to it failed, not the origin.
+        lease.recordFailure(.connectionError, exchange: exchange)
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { partner?.partnerBecameWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if let partner, partner.partnerWritable {
+            context.read()
+        } else {
+            pendingRead = true
+        }
+    }
+
+    // MARK: Partner calls (from the client side, on the same event loop)
+
+    /// Writes client bytes to the gateway; they are counted once the socket accepted them.
+    func writeToGateway(_ buffer: ByteBuffer) {
+        guard let context, buffer.readableBytes > 0 else { return }
+        let count = buffer.readableBytes
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        let lease = lease
+        let exchange = exchange
+        promise.futureResult.whenSuccess { lease.addRequestBytes(count, exchange: exchange) }
+        context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    func partnerFlush() { context?.flush() }
+
+    /// Flushes what is queued, then half-closes the gateway connection for writing.
+    func partnerWriteEOF() {
+        guard let context else { return }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+        }
+    }
+
+    /// Flushes what is queued, then closes the gateway connection.
+    func partnerCloseFully() {
+        guard let context else { return }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func partnerBecameWritable() {
+        guard pendingRead else { return }
+        pendingRead = false
+        context?.read()
+    }
+
+    var partnerWritable: Bool { context?.channel.isWritable ?? false }
+
+    private func finishExchange() {
+        guard !closed else { return }
+        closed = true
+        lease.closeExchange(exchange, proxyForcing: tracker.isForcing, replyMissing: replyHead != nil)
+    }
+}

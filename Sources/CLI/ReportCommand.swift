@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Projections
+import Reporting
+
+extension ReportFormat: ExpressibleByArgument {}
+
+/// `proxy-ledger report`: a finance report of proxy bandwidth cost for one period.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a finance report (cost per rate card) as HTML, CSV, JSON or Markdown.",
+        discussion: """
+            Reads the projection database (run `proxy-ledger replay` first), prices the billed bytes \
+            with the rate card (docs/rate-cards.md) in exact decimal arithmetic, and writes one file: \
+            totals, daily series in local days, breakdowns by component, operation and error type \
+            (wasted cost), top 10 jobs, channels and videos, budget with forecast and alerts, and \
+            reconciliation against imported vendor figures when present.
+
+            The period is a billing period (--period YYYY-MM, starting on the card's anchor day at \
+            local midnight) or --from/--to (RFC 3339, or dates meaning local midnight); without \
+            either, the billing period containing --as-of. --as-of defaults to the newest event, so \
+            the same database always gives the same report; pass `--as-of now` for a live view.
+
+            Example:
+              proxy-ledger report --db ./projections.sqlite --rate-card Fixtures/rate-card.example.json \\
+                --period 2026-11 --format html
+            """
+    )
+
+    @OptionGroup var databaseOptions: DatabaseOptions
+
+    @Option(name: .customLong("rate-card"), help: ArgumentHelp("The rate card JSON file.", valueName: "file"))
+    var rateCard: String
+
+    @Option(help: ArgumentHelp("A billing period: the month it starts in.", valueName: "YYYY-MM"))
+    var period: String?
+
+    @Option(help: ArgumentHelp("Start of a custom period (inclusive).", valueName: "time"))
+    var from: String?
+
+    @Option(help: ArgumentHelp("End of a custom period (exclusive).", valueName: "time"))
+    var to: String?
+
+    @Option(help: ArgumentHelp("IANA time zone of periods and days (default: the rate card's).", valueName: "zone"))
+    var tz: String?
+
+    @Option(help: "Output format.")
+    var format: ReportFormat = .html
+
+    @Option(
+        help: ArgumentHelp("Output file (default: reports/proxy-cost-<period>.<ext>; - for stdout).", valueName: "path")
+    )
+    var out: String?
+
+    @Option(
+        name: .customLong("as-of"),
+        help: ArgumentHelp(
+            "Count usage before this instant (RFC 3339, or `now`); default: the newest event.", valueName: "time"))
+    var asOf: String?
+
+    @Option(help: ArgumentHelp("Entries per top list (jobs, channels, videos); 0 skips them.", valueName: "n"))
+    var top: Int = 10
+
+    @Option(help: ArgumentHelp("Reconciliation tolerance in percent.", valueName: "percent"))
+    var tolerance: String = "0.5"
+
+    func validate() throws {
+        if period != nil && (from != nil || to != nil) {
+            throw ValidationError("use either --period or --from/--to, not both")
+        }
+        if (from == nil) != (to == nil) { throw ValidationError("--from and --to go together") }
+        if let tz, TimeZone(identifier: tz) == nil {
+            throw ValidationError("--tz must be an IANA time zone such as Europe/Berlin")
+        }
+        if top < 0 { throw ValidationError("--top must be 0 or more") }
+        if Decimal(string: tolerance) == nil {
+            throw ValidationError("--tolerance must be a decimal number of percent")
+        }
+    }
+
+    func run() async throws {
+        guard FileManager.default.fileExists(atPath: databaseOptions.db) else {
+            throw ValidationError("no projection database at \(databaseOptions.db); run `proxy-ledger replay` first")
+        }
+        do {
+            let schedule = try RateCardSchedule.load(path: rateCard)
+            let zoneOverride = tz.flatMap(TimeZone.init(identifier:))
+            let zone = zoneOverride ?? schedule.billingPeriod.timeZone
+            var asOfInstant: LedgerTimestamp?
+            if let asOf {
+                guard let parsed = asOf == "now" ? LedgerTimestamp.now : ReportPeriod.parseInstant(asOf, in: zone)
+                else {
+                    throw ValidationError("--as-of must be an RFC 3339 time, a date, or `now`")
+                }
+                asOfInstant = parsed
+            }
+            let store = try ProjectionStore(path: databaseOptions.db)
+            defer { try? store.close() }
+            let reportPeriod: ReportPeriod
+            if let period {
+                reportPeriod = try ReportPeriod.billingPeriod(
+                    month: period, rule: schedule.billingPeriod, timeZone: zoneOverride)
+            } else if let from, let to {
+                guard let start = ReportPeriod.parseInstant(from, in: zone),
+                    let end = ReportPeriod.parseInstant(to, in: zone)
+                else {
+                    throw ValidationError("--from and --to must be RFC 3339 times or dates YYYY-MM-DD")
+                }
+                reportPeriod = try ReportPeriod(start: start, end: end, timeZone: zone)
+            } else {
+                guard let anchor = try asOfInstant ?? ReportBuilder.newestEvent(store: store) else {
+                    throw ValidationError("the database has no events; pass --period or --from/--to")
+                }
+                reportPeriod = try ReportPeriod.billingPeriod(
+                    containing: anchor, rule: schedule.billingPeriod, timeZone: zoneOverride)
+            }
+            let request = ReportRequest(
+                schedule: schedule, period: reportPeriod, asOf: asOfInstant,
+                tolerancePercent: Decimal(string: tolerance) ?? 0, topCount: top)
+            let report = try ReportBuilder.build(store: store, request: request)
+            if out == "-" {
+                print(ReportRenderer.render(report, as: format), terminator: "")
+                return
+            }
+            let path = out ?? ReportRenderer.defaultPath(for: report, format: format)
+            try ReportRenderer.write(report, as: format, to: path)
+            printError(
+                "wrote \(path): \(report.status.rawValue), cost \(DecimalText.fixed(report.totals.cost)) \(report.currency)"
+            )
+        } catch let error as ReportError {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

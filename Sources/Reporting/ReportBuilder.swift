@@ -1,0 +1,238 @@
+import Foundation
+import GRDB
+import Ledger
+import Projections
+
+/// What to report: the rate card, the period and the as-of instant.
+public struct ReportRequest: Sendable {
+    /// The rate card versions.
+    public var schedule: RateCardSchedule
+    /// The period (`[start, end)` in its zone).
+    public var period: ReportPeriod
+    /// Usage at or after this instant is not counted, and it decides provisional or closed. `nil`
+    /// takes the newest event + 1 µs (the data freshness), so the report is reproducible from the
+    /// projection alone; pass the wall clock explicitly (`--as-of now`) for a live view.
+    public var asOf: LedgerTimestamp?
+    /// Allowed difference between our and the vendor's daily bytes, percent (default 0.5).
+    public var tolerancePercent: Decimal
+    /// Entries per top list (default 10).
+    public var topCount: Int
+
+    /// Creates a request.
+    ///
+    /// - Parameters:
+    ///   - schedule: The rate card versions.
+    ///   - period: The period.
+    ///   - asOf: The as-of instant, or `nil` for the data freshness.
+    ///   - tolerancePercent: Reconciliation tolerance in percent.
+    ///   - topCount: Entries per top list.
+    public init(
+        schedule: RateCardSchedule, period: ReportPeriod, asOf: LedgerTimestamp? = nil,
+        tolerancePercent: Decimal = Decimal(string: "0.5") ?? 1, topCount: Int = 10
+    ) {
+        self.schedule = schedule
+        self.period = period
+        self.asOf = asOf
+        self.tolerancePercent = tolerancePercent
+        self.topCount = topCount
+    }
+}
+
+/// Computes a ``FinanceReport`` from the projection database.
+///
+/// Reads one consistent snapshot (a single read transaction): totals, daily series and
+/// breakdowns from the hourly rollup `proxy_usage_hourly`, top lists and boundary hours from
+/// `proxy_request_logs`. Rebuilding the projection from the ledger yields the same rows and so
+/// the same report, byte for byte.
+///
+/// ```swift
+/// let schedule = try RateCardSchedule.load(path: "rate-card.json")
+/// let period = try ReportPeriod.billingPeriod(month: "2026-11", rule: schedule.billingPeriod)
+/// let report = try ReportBuilder.build(store: store, request: ReportRequest(schedule: schedule, period: period))
+/// let html = ReportRenderer.render(report, as: .html)
+/// ```
+public enum ReportBuilder {
+    /// Builds the report.
+    ///
+    /// - Parameters:
+    ///   - store: The projection database.
+    ///   - request: Rate card, period and as-of instant.
+    /// - Returns: The report.
+    /// - Throws: ``ReportError`` `.databaseReadFailed` when a query fails, `.noEffectiveRateCard`
+    ///   when part of the period has no rate card version.
+    public static func build(store: ProjectionStore, request: ReportRequest) throws -> FinanceReport {
+        let period = request.period
+        let days = period.localDays()
+        let (lastEvent, vendorDays, snapshot, asOf, cutoff) = try ReportError.wrapping(
+            .databaseReadFailed, "reading the projection \(store.path) failed"
+        ) {
+            try store.databasePool.read { db in
+                let lastEvent = try UsageReader.lastEvent(db)
+                let asOf = request.asOf?.microseconds ?? (lastEvent.map { $0 + 1 } ?? period.start.microseconds)
+                let cutoff = min(period.end.microseconds, max(period.start.microseconds, asOf))
+                let vendorDays = try VendorUsage.read(db)
+                var boundaries = days.map(\.start.microseconds)
+                boundaries += request.schedule.cards.map(\.effectiveFrom.microseconds)
+                for day in vendorDays ?? [] {
+                    boundaries += [day.start, day.end]
+                }
+                let snapshot = try UsageReader.read(
+                    db, start: period.start.microseconds, cutoff: cutoff, boundaries: boundaries,
+                    topCount: request.topCount)
+                return (lastEvent, vendorDays, snapshot, asOf, cutoff)
+            }
+        }
+        let engine = CostEngine(schedule: request.schedule)
+        let slices = snapshot.slices
+        let totalBytes = slices.reduce(Int64(0)) { $0 + $1.sums.bytesTotal }
+        let costs = try engine.costs(of: slices, totalBytes: Decimal(totalBytes))
+        let startCard = try engine.card(at: period.start.microseconds)
+        let unit = request.schedule.unit
+
+        var totals = ReportTotals(
+            requests: 0, successfulRequests: 0, failedRequests: 0, unproxiedRequests: snapshot.unproxied.requests,
+            bytesUp: 0, bytesDown: 0, bytesTotal: totalBytes, billedUnits: unit.units(bytes: Decimal(totalBytes)),
+            usageCost: costs.reduce(0, +), planFee: period.isBillingPeriod ? startCard.planFee ?? 0 : 0, cost: 0,
+            wastedCost: 0)
+        for (slice, cost) in zip(slices, costs) {
+            totals.requests += slice.sums.requests
+            totals.bytesUp += slice.sums.bytesUp
+            totals.bytesDown += slice.sums.bytesDown
+            if slice.key.success {
+                totals.successfulRequests += slice.sums.requests
+            } else {
+                totals.failedRequests += slice.sums.requests
+                totals.wastedCost += cost
+            }
+        }
+        totals.cost = totals.usageCost + totals.planFee
+
+        var daily = days.map { day in
+            DailyLine(
+                day: day, requests: 0, bytesTotal: 0, billedUnits: 0, cost: 0,
+                future: day.start.microseconds >= cutoff && cutoff < period.end.microseconds)
+        }
+        var dayIndex = 0
+        for (slice, cost) in zip(slices, costs) {
+            while dayIndex + 1 < daily.count && daily[dayIndex + 1].day.start.microseconds <= slice.start {
+                dayIndex += 1
+            }
+            guard !daily.isEmpty else { break }
+            daily[dayIndex].requests += slice.sums.requests
+            daily[dayIndex].bytesTotal += slice.sums.bytesTotal
+            daily[dayIndex].cost += cost
+        }
+        for index in daily.indices { daily[index].billedUnits = unit.units(bytes: Decimal(daily[index].bytesTotal)) }
+
+        let priced = Array(zip(slices, costs))
+        let unallocated = BreakdownLine(
+            name: "unallocated", requests: 0, bytesTotal: 0, cost: totals.planFee, wastedCost: 0)
+        let byComponent = breakdown(priced) { $0.component } + [unallocated]
+        let byOperation = breakdown(priced) { $0.operation } + [unallocated]
+        let byErrorType =
+            breakdown(priced) { $0.success ? "(success)" : ($0.errorType.isEmpty ? "(unspecified)" : $0.errorType) }
+            + [unallocated]
+
+        let status: PeriodStatus = asOf >= period.end.microseconds ? .closed : .provisional
+        let budget = try BudgetForecast.make(
+            engine: engine, slices: slices, totals: totals, quota: startCard.includedUnits, unit: unit,
+            period: period, cutoff: cutoff, status: status)
+
+        let reconciliation = vendorDays.map { vendorDays in
+            ReconciliationSection(
+                tolerancePercent: request.tolerancePercent,
+                days: reconcile(
+                    vendorDays, slices: slices, period: period, cutoff: cutoff, tolerance: request.tolerancePercent))
+        }
+        let segments = priceSegments(priced, schedule: request.schedule, period: period, cutoff: cutoff)
+
+        var report = FinanceReport(
+            provider: startCard.provider, plan: startCard.plan, currency: request.schedule.currency, unit: unit,
+            model: startCard.model, period: period, asOf: LedgerTimestamp(microseconds: asOf),
+            dataThrough: lastEvent.map { LedgerTimestamp(microseconds: $0) }, status: status, totals: totals,
+            daily: daily, byComponent: byComponent, byOperation: byOperation, byErrorType: byErrorType,
+            topJobs: top(snapshot.topJobs, totals: totals), topChannels: top(snapshot.topChannels, totals: totals),
+            topVideos: top(snapshot.topVideos, totals: totals), priceSegments: segments, budget: budget,
+            reconciliation: reconciliation, roundingChecks: [], notes: [])
+        report.roundingChecks = [
+            check("daily", daily.map(\.cost), total: totals.usageCost),
+            check("by_component", byComponent.map(\.cost), total: totals.cost),
+            check("by_operation", byOperation.map(\.cost), total: totals.cost),
+            check("by_error_type", byErrorType.map(\.cost), total: totals.cost),
+        ]
+        report.notes = ReportNotes.make(for: report)
+        return report
+    }
+
+    /// The data freshness: the newest `timestamp` in `proxy_request_logs`.
+    ///
+    /// - Parameter store: The projection database.
+    /// - Returns: The instant (UTC µs), or `nil` when no event is projected.
+    /// - Throws: ``ReportError`` `.databaseReadFailed`.
+    public static func newestEvent(store: ProjectionStore) throws -> LedgerTimestamp? {
+        try ReportError.wrapping(.databaseReadFailed, "reading the newest event of \(store.path) failed") {
+            try store.databasePool.read { db in try UsageReader.lastEvent(db).map(LedgerTimestamp.init(microseconds:)) }
+        }
+    }
+
+    private static func breakdown(_ priced: [(UsageSlice, Decimal)], name: (UsageKey) -> String) -> [BreakdownLine] {
+        var lines: [String: BreakdownLine] = [:]
+        for (slice, cost) in priced {
+            let key = name(slice.key)
+            var line = lines[key] ?? BreakdownLine(name: key, requests: 0, bytesTotal: 0, cost: 0, wastedCost: 0)
+            line.requests += slice.sums.requests
+            line.bytesTotal += slice.sums.bytesTotal
+            line.cost += cost
+            if !slice.key.success { line.wastedCost += cost }
+            lines[key] = line
+        }
+        return lines.values.sorted { ($1.bytesTotal, $0.name) < ($0.bytesTotal, $1.name) }
+    }
+
+    private static func top(_ entries: [TopEntry], totals: ReportTotals) -> [TopLine] {
+        let lines = entries.map { TopLine(name: $0.name, requests: $0.requests, bytesTotal: $0.bytesTotal) }
+        let rest = TopLine(
+            name: "(all others)", requests: totals.requests - lines.reduce(0) { $0 + $1.requests },
+            bytesTotal: totals.bytesTotal - lines.reduce(0) { $0 + $1.bytesTotal })
+        return lines + [rest]
+    }
+
+    private static func check(_ column: String, _ items: [Decimal], total: Decimal) -> RoundingCheck {
+        RoundingCheck(
+            column: column, sumOfRoundedItems: items.reduce(0) { $0 + DecimalText.rounded($1) },
+            roundedTotal: DecimalText.rounded(total))
+    }
+
+    private static func priceSegments(
+        _ priced: [(UsageSlice, Decimal)], schedule: RateCardSchedule, period: ReportPeriod, cutoff: Int64
+    ) -> [PriceSegmentLine] {
+        let cards = schedule.cards
+        return cards.indices.compactMap { index in
+            let start = max(cards[index].effectiveFrom.microseconds, period.start.microseconds)
+            let end = min(index + 1 < cards.count ? cards[index + 1].effectiveFrom.microseconds : Int64.max, cutoff)
+            guard start < end else { return nil }
+            let inside = priced.filter { $0.0.start >= start && $0.0.start < end }
+            let bytes = inside.reduce(Int64(0)) { $0 + $1.0.sums.bytesTotal }
+            return PriceSegmentLine(
+                effectiveFrom: cards[index].effectiveFrom, start: LedgerTimestamp(microseconds: start),
+                end: LedgerTimestamp(microseconds: end), bytesTotal: bytes,
+                billedUnits: schedule.unit.units(bytes: Decimal(bytes)), cost: inside.reduce(0) { $0 + $1.1 })
+        }
+    }
+
+    private static func reconcile(
+        _ vendorDays: [VendorDay], slices: [UsageSlice], period: ReportPeriod, cutoff: Int64, tolerance: Decimal
+    ) -> [ReconciliationDay] {
+        vendorDays.compactMap { day in
+            guard day.start >= period.start.microseconds, day.end <= cutoff else { return nil }
+            let ours = slices.filter { $0.start >= day.start && $0.start < day.end }
+                .reduce(Int64(0)) { $0 + $1.sums.bytesTotal }
+            let difference = Decimal(ours - day.bytesTotal)
+            let percent = day.bytesTotal == 0 ? nil : difference * 100 / Decimal(day.bytesTotal)
+            let within = percent.map { abs($0) <= tolerance } ?? (ours == 0)
+            return ReconciliationDay(
+                date: day.date, timeZone: day.zone, source: day.source, oursBytes: ours, theirsBytes: day.bytesTotal,
+                differencePercent: percent, withinTolerance: within)
+        }
+    }
+}

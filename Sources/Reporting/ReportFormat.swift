@@ -1,0 +1,90 @@
+import Foundation
+import Ledger
+
+/// An output format of `proxy-ledger report`.
+public enum ReportFormat: String, Sendable, Hashable, CaseIterable {
+    /// One self-contained HTML file with inline SVG charts; no scripts, fonts or network.
+    case html
+    /// RFC 4180 CSV (CRLF, quoted where needed), one long table with a `section` column.
+    case csv
+    /// JSON per the documented schema (`docs/reports.md`), decimal strings for money.
+    case json
+    /// GitHub-flavoured Markdown tables, for a pull request or a chat message.
+    case md
+
+    /// The file extension: `html`, `csv`, `json`, `md`.
+    public var fileExtension: String { rawValue }
+}
+
+/// Renders a ``FinanceReport`` and writes it to a file.
+public enum ReportRenderer {
+    /// Renders `report` as text in `format`; the same report always gives the same bytes.
+    ///
+    /// - Parameters:
+    ///   - report: The report.
+    ///   - format: The output format.
+    /// - Returns: The document (UTF-8 text).
+    public static func render(_ report: FinanceReport, as format: ReportFormat) -> String {
+        switch format {
+        case .html: HTMLReportRenderer.render(report)
+        case .csv: CSVReportRenderer.render(report)
+        case .json: JSONReportRenderer.render(report)
+        case .md: MarkdownReportRenderer.render(report)
+        }
+    }
+
+    /// The default output path: `reports/proxy-cost-<period label>.<ext>` under `directory`.
+    ///
+    /// - Parameters:
+    ///   - report: The report (its period label names the file).
+    ///   - format: The output format.
+    ///   - directory: The reports directory (default `reports`).
+    /// - Returns: The path.
+    public static func defaultPath(for report: FinanceReport, format: ReportFormat, directory: String = "reports")
+        -> String
+    {
+        let safe = report.period.label.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
+        return "\(directory)/proxy-cost-\(String(safe)).\(format.fileExtension)"
+    }
+
+    /// Renders `report` and writes it atomically to `path`, creating parent directories.
+    ///
+    /// - Parameters:
+    ///   - report: The report.
+    ///   - format: The output format.
+    ///   - path: The file to write (replaced when it exists).
+    /// - Throws: ``ReportError`` `.writeFailed` when the directory or file cannot be written.
+    public static func write(_ report: FinanceReport, as format: ReportFormat, to path: String) throws {
+        let text = render(report, as: format)
+        try ReportError.wrapping(.writeFailed, "writing the report to \(path) failed") {
+            let url = URL(fileURLWithPath: path)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url, options: .atomic)
+        }
+    }
+}
+
+/// Shared formatting of report values.
+enum ReportText {
+    /// An instant in the report's zone with its offset.
+    static func instant(_ value: LedgerTimestamp, _ report: FinanceReport) -> String {
+        ZonedTime.rfc3339(value, in: report.period.timeZone)
+    }
+
+    /// Money rounded to cents, e.g. `"12.35"`.
+    static func money(_ value: Decimal) -> String { DecimalText.fixed(value) }
+
+    /// Units for human formats: 6 decimals.
+    static func units(_ value: Decimal) -> String { DecimalText.fixed(value, places: 6) }
+
+    static func percent(_ value: Decimal?) -> String { value.map { DecimalText.fixed($0) + " %" } ?? "n/a" }
+
+    static func successRate(_ totals: ReportTotals) -> String {
+        percent(totals.successRate.map { $0 * 100 })
+    }
+
+    static func costColumn(_ report: FinanceReport) -> String { "cost_\(report.currency.lowercased())" }
+
+    static func unitsColumn(_ report: FinanceReport) -> String { "billed_units_\(report.unit.rawValue.lowercased())" }
+}

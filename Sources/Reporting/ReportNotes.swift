@@ -1,0 +1,72 @@
+import Foundation
+
+/// The caveats a report prints, derived from its figures only (deterministic).
+enum ReportNotes {
+    static func make(for report: FinanceReport) -> [String] {
+        var notes: [String] = []
+        let zone = report.period.timeZone
+        notes.append("Units: \(report.unit.definition). Billed bytes count both directions through the gateway.")
+        notes.append(
+            "Period: [\(ZonedTime.rfc3339(report.period.start, in: zone)), \(ZonedTime.rfc3339(report.period.end, in: zone))) "
+                + "in \(zone.identifier), half-open; local days follow that zone (23 or 25 hours at daylight-saving changes)."
+        )
+        if !report.period.isBillingPeriod {
+            notes.append(
+                "Custom range, not a billing period: no plan fee is included, and included units and tiers count "
+                    + "from the range start.")
+        }
+        if report.status == .provisional {
+            notes.append(
+                "Provisional: usage is counted up to \(ZonedTime.rfc3339(report.asOf, in: zone)) (as of); "
+                    + "the period ends \(ZonedTime.rfc3339(report.period.end, in: zone)).")
+        }
+        notes.append("Rounding: \(DecimalText.roundingRule).")
+        switch report.model {
+        case .graduated:
+            notes.append(
+                "Pricing: graduated; each unit is priced by the tier its position in the period falls in; "
+                    + "the first \(DecimalText.exact(report.budget.includedUnits)) \(report.unit.rawValue) are included in the plan."
+            )
+        case .volume:
+            notes.append(
+                "Pricing: volume; every unit is priced at the tier the period total reaches; "
+                    + "the first \(DecimalText.exact(report.budget.includedUnits)) \(report.unit.rawValue) are included in the plan."
+            )
+        }
+        if report.priceSegments.count > 1 {
+            notes.append(
+                "A price change splits the cost at its effective_from; tier positions keep counting across it.")
+        }
+        let totals = report.totals
+        if totals.bytesUp + totals.bytesDown != totals.bytesTotal {
+            notes.append(
+                "bytes_total is estimated_bytes: for requests not measured on the wire it is an estimate, so "
+                    + "bytes up + down (\(totals.bytesUp + totals.bytesDown)) differ from it (\(totals.bytesTotal)).")
+        }
+        if totals.unproxiedRequests > 0 {
+            notes.append(
+                "\(totals.unproxiedRequests) requests ran with the proxy off; they are not billed and not counted.")
+        }
+        if totals.wastedCost > 0 {
+            notes.append("Wasted: failed requests (including those later retried) cost what they transferred.")
+        }
+        for check in report.roundingChecks where !check.addsUp {
+            notes.append(
+                "The rounded \(check.column) costs add up to \(DecimalText.fixed(check.sumOfRoundedItems)), not the rounded "
+                    + "total \(DecimalText.fixed(check.roundedTotal)): each line is rounded for display, the total is "
+                    + "rounded once from the unrounded sum.")
+        }
+        if report.budget.includedUnits == 0 {
+            notes.append("The plan has no included units, so quota alerts do not apply.")
+        }
+        let offsets = Set(report.daily.map { ZonedTime.offsetSeconds($0.day.start, in: zone) })
+        if offsets.contains(where: { $0 % 3600 != 0 }) {
+            notes.append(
+                "\(zone.identifier) is not a whole number of hours from UTC; hours cut by a local midnight were "
+                    + "counted from proxy_request_logs instead of the hourly rollup.")
+        }
+        notes.append(
+            "Source: the projection tables proxy_usage_hourly and proxy_request_logs, rebuilt from the ledger.")
+        return notes
+    }
+}

@@ -18,6 +18,10 @@ struct DemoCommand: AsyncParsableCommand {
             appends one event per operation to the ledger, replays the ledger into the SQLite \
             projection, and prints the usage summary. Re-running appends to the same ledger.
 
+            yt-dlp goes through the in-process metering proxy, which adds the gateway credentials \
+            upstream and counts every byte both ways per operation; with --lab-dir, Squid's own \
+            log of both directions is kept at LAB/gateway-access.log for `proxy-ledger reconcile`.
+
             The gateway password contains @ : / % # so that percent-encoding is exercised; set \
             PROXY_USERNAME and PROXY_PASSWORD to choose the lab gateway's credentials. \
             PROXY_MAX_CONCURRENCY bounds the jobs run at once (default here: 4).
@@ -37,6 +41,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Channel listings to run.")
     var channels: Int = 2
+
+    @Flag(help: "Serve the lab origin over HTTPS (self-signed), so every request is a CONNECT tunnel.")
+    var httpsOrigin = false
 
     @Option(help: "Output format.")
     var format: OutputFormat = .text
@@ -66,6 +73,7 @@ struct DemoCommand: AsyncParsableCommand {
             maxConcurrency: settings.maxConcurrency > 0 ? settings.maxConcurrency : 4, ytDlpPath: ytDlp)
         options.transcriptionJobs = jobs
         options.channelListings = channels
+        options.httpsOrigin = httpsOrigin
         var logger = Logger(label: "proxy-ledger.demo")
         logger.logLevel = .warning
         if format == .text {

@@ -44,6 +44,16 @@ public struct LabRunOptions: Sendable {
     /// Jobs run at once through the gateway; 0 = unlimited.
     public var maxConcurrency: Int
     public var fsyncPolicy: FsyncPolicy = .always
+    /// Route yt-dlp through the in-process metering proxy, so events carry bytes counted on the
+    /// wire (`bytes_measured=true`); `false` passes the gateway URL to yt-dlp and records the
+    /// seed's estimate.
+    public var metered = true
+    /// The gateway password yt-dlp's route uses; `nil` = the lab's. A different value exercises
+    /// the gateway's 407 (`auth_failure`).
+    public var clientPassword: String?
+    /// Serve the fixtures over HTTPS (self-signed, trusted by the lab's yt-dlp calls only), so
+    /// every request crosses the gateway as a CONNECT tunnel.
+    public var httpsOrigin = false
     /// The yt-dlp executable.
     public var ytDlpPath: String
 
@@ -85,17 +95,27 @@ public enum LabRun {
             run = try await withProxyLab(
                 directory: options.labDirectory, videoCount: options.transcriptionJobs,
                 channelCount: options.channelListings, username: options.username, password: options.password,
-                logger: logger
+                httpsOrigin: options.httpsOrigin, logger: logger
             ) { lab in
+                try linkGatewayLog(lab)
                 let settings = ProxySettings(
                     enabled: true, gatewayHost: lab.gateway.host, gatewayPort: lab.gateway.port,
-                    username: options.username, password: options.password, useBackbone: false,
-                    maxConcurrency: options.maxConcurrency)
+                    username: options.username, password: options.clientPassword ?? options.password,
+                    useBackbone: false, maxConcurrency: options.maxConcurrency)
+                let meter = options.metered
+                    ? try await MeteringProxy.start(
+                        upstream: MeteringUpstream(
+                            host: lab.gateway.host, port: lab.gateway.port, username: options.username,
+                            password: options.clientPassword ?? options.password),
+                        logger: logger)
+                    : nil
                 let counters = RateLimitCounters()
                 func producer(_ component: ProxyComponent) throws -> ProducerConfiguration {
-                    ProducerConfiguration(
+                    var configuration = ProducerConfiguration(
                         ytDlpPath: options.ytDlpPath, proxyService: try ProxyService(settings: settings, component: component),
-                        sink: recorder, counters: counters, logger: logger)
+                        sink: recorder, counters: counters, logger: logger, meter: meter)
+                    if options.httpsOrigin { configuration.extraArguments = ["--no-check-certificates"] }
+                    return configuration
                 }
                 let transcriber = TranscribeWorker(configuration: try producer(.transcribe), outputDirectory: lab.outputDirectory)
                 let browser = ChannelBrowser(configuration: try producer(.api))
@@ -112,6 +132,7 @@ public enum LabRun {
                         context: OperationContext(jobID: UUID().uuidString.lowercased()))
                 }.drain(listings)
                 let (t, l) = await (transcribed, listed)
+                _ = await meter?.shutdown(grace: .seconds(2))
                 let transcribedOK = t.filter(\.succeeded).count
                 let listedOK = l.filter(\.succeeded).count
                 return (transcribedOK, t.count - transcribedOK, listedOK, l.count - listedOK,
@@ -134,6 +155,13 @@ public enum LabRun {
             replay: replay, gatewayLog: run.4, ledgerDirectory: options.ledgerDirectory,
             databasePath: options.databasePath, labDirectory: options.labDirectory, usedRealCaptions: run.5)
     }
+}
+
+/// Makes Squid's access log (both directions per request) visible as `LAB/gateway-access.log`.
+private func linkGatewayLog(_ lab: LabEnvironment) throws {
+    let link = lab.directory + "/gateway-access.log"
+    try? FileManager.default.removeItem(atPath: link)
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: lab.gateway.accessLogPath)
 }
 
 /// Appends to the ledger and remembers what this run appended.

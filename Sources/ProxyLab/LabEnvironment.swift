@@ -15,6 +15,8 @@ public struct LabEnvironment: Sendable {
     public let fixtures: LabFixtureSet
     /// A directory for yt-dlp output (`directory/out`), created empty.
     public let outputDirectory: String
+    /// The HTTPS origin the fixtures point at, when the lab was started with `httpsOrigin`.
+    public let tlsOrigin: TLSOrigin?
 }
 
 /// Starts the whole lab under `directory`, runs `body`, and stops Squid and the origin again.
@@ -35,6 +37,8 @@ public struct LabEnvironment: Sendable {
 ///   - channelCount: channels (RSS feeds) to create, ≥ 1.
 ///   - username: the gateway's Basic-auth user.
 ///   - password: the gateway password (never logged).
+///   - httpsOrigin: serve the fixtures over HTTPS with a self-signed certificate (``TLSOrigin``),
+///     so that yt-dlp tunnels through the gateway with CONNECT.
 /// - Throws: ``ProxyLabError`` from ``OriginServer``, ``LabFixtures`` or ``SquidGateway``, or what
 ///   `body` throws.
 public func withProxyLab<Result: Sendable>(
@@ -43,6 +47,7 @@ public func withProxyLab<Result: Sendable>(
     channelCount: Int = 1,
     username: String = "lab-user",
     password: String,
+    httpsOrigin: Bool = false,
     logger: Logger = Logger(label: "proxy-ledger.lab"),
     _ body: (LabEnvironment) async throws -> Result
 ) async throws -> Result {
@@ -55,15 +60,20 @@ public func withProxyLab<Result: Sendable>(
     }
     return try await withOriginServer(rootDirectory: root.appendingPathComponent("origin").path, logger: logger) {
         origin in
+        let tls = httpsOrigin
+            ? try TLSOrigin.start(rootDirectory: origin.rootDirectory, workDirectory: root.appendingPathComponent("tls").path)
+            : nil
+        defer { tls?.stop() }
         let fixtures = try LabFixtures.write(
-            into: directory, originPort: origin.port, videoCount: videoCount, channelCount: channelCount)
+            into: directory, originPort: origin.port, originBaseURL: tls?.baseURL, videoCount: videoCount,
+            channelCount: channelCount)
         let squid = SquidConfiguration(
             directory: root.appendingPathComponent("squid").path, username: username, password: password)
         return try await withSquidGateway(squid, logger: logger) { gateway in
             try await body(
                 LabEnvironment(
                     directory: root.path, origin: origin, gateway: gateway, fixtures: fixtures,
-                    outputDirectory: output))
+                    outputDirectory: output, tlsOrigin: tls))
         }
     }
 }

@@ -54,6 +54,8 @@ public enum LabFixtures {
     /// - Parameters:
     ///   - directory: the lab directory (created if missing).
     ///   - originPort: the ``OriginServer`` port that URLs in the fixtures point at.
+    ///   - originBaseURL: the origin's base URL when it is not `http://127.0.0.1:<originPort>`
+    ///     (for example a ``TLSOrigin``'s `https://` URL).
     ///   - videoCount: the number of videos, ≥ 1.
     ///   - channelCount: the number of channels, ≥ 1.
     ///   - realInputs: the `real-inputs/youtube` directory; default
@@ -64,6 +66,7 @@ public enum LabFixtures {
     public static func write(
         into directory: String,
         originPort: Int,
+        originBaseURL: String? = nil,
         videoCount: Int,
         channelCount: Int = 1,
         realInputs: String? = CaptionSource.locateRealInputs()
@@ -74,7 +77,7 @@ public enum LabFixtures {
         let root = URL(fileURLWithPath: directory)
         let origin = root.appendingPathComponent("origin")
         let info = root.appendingPathComponent("info")
-        let base = "http://\(LoopbackPort.host):\(originPort)"
+        let base = originBaseURL ?? "http://\(LoopbackPort.host):\(originPort)"
         let realSets = realInputs.map(CaptionSource.realCaptionSets(in:)) ?? []
         let channelNames = (1...channelCount).map { "lab-channel-\($0)" }
         var videos: [LabVideoFixture] = []

@@ -70,7 +70,10 @@ public struct ChannelBrowser: Sendable {
     public func listChannel(
         url: String, channelName: String, context: OperationContext = OperationContext()
     ) async throws -> ChannelListing {
-        let run = try await configuration.runner.run(["--flat-playlist", "-J", url] + configuration.proxyArguments)
+        let route = configuration.route(
+            component: Self.component, operation: "channel-listing", videoID: nil, channelName: channelName,
+            context: context)
+        let (run, usage) = try await configuration.run(["--flat-playlist", "-J", url], on: route)
         var failure = run.failure
         let playlist =
             failure == nil ? try? JSONDecoder().decode(RawPlaylist.self, from: Data(run.standardOutput)) : nil
@@ -80,7 +83,7 @@ public struct ChannelBrowser: Sendable {
         let event = try await configuration.record(
             component: Self.component, operation: "channel-listing", startedAt: run.startedAt,
             durationMS: run.durationMS, failure: failure, estimatedBytes: Int64(run.standardOutput.count),
-            videoID: nil, channelName: channelName, context: context)
+            videoID: nil, channelName: channelName, context: context, usage: usage)
         guard let playlist, failure == nil else {
             throw WorkerError(
                 .operationFailed, "channel listing for \(channelName) failed", failure: failure, event: event)
@@ -100,8 +103,10 @@ public struct ChannelBrowser: Sendable {
     public func videoMetadata(
         _ source: VideoSource, videoID: String? = nil, context: OperationContext = OperationContext()
     ) async throws -> VideoMetadata {
-        let run = try await configuration.runner.run(
-            ["-J", "--skip-download"] + source.ytDlpArguments + configuration.proxyArguments)
+        let route = configuration.route(
+            component: Self.component, operation: "video-metadata", videoID: videoID, channelName: nil,
+            context: context)
+        let (run, usage) = try await configuration.run(["-J", "--skip-download"] + source.ytDlpArguments, on: route)
         var failure = run.failure
         let metadata = failure == nil ? Self.parseMetadata(run.standardOutput).first : nil
         if failure == nil && metadata == nil {
@@ -110,7 +115,7 @@ public struct ChannelBrowser: Sendable {
         let event = try await configuration.record(
             component: Self.component, operation: "video-metadata", startedAt: run.startedAt,
             durationMS: run.durationMS, failure: failure, estimatedBytes: Int64(run.standardOutput.count),
-            videoID: videoID ?? metadata?.id, channelName: metadata?.channel, context: context)
+            videoID: videoID ?? metadata?.id, channelName: metadata?.channel, context: context, usage: usage)
         guard let metadata, failure == nil else {
             throw WorkerError(.operationFailed, "video metadata failed", failure: failure, event: event)
         }
@@ -134,9 +139,17 @@ public struct ChannelBrowser: Sendable {
         var bytes: Int64 = 0
         var duration: Int64 = 0
         var startedAt: LedgerTimestamp?
+        let route = configuration.route(
+            component: Self.component, operation: "batch-metadata", videoID: nil, channelName: nil, context: context)
         for arguments in argumentSets {
-            let run = try await configuration.runner.run(
-                ["-J", "--skip-download"] + arguments + configuration.proxyArguments)
+            let run: YtDlpRun
+            do {
+                run = try await configuration.runner.run(
+                    ["-J", "--skip-download"] + arguments + configuration.extraArguments + route.proxyArguments)
+            } catch {
+                _ = await route.finish()
+                throw error
+            }
             startedAt = startedAt ?? run.startedAt
             duration += run.durationMS
             bytes += Int64(run.standardOutput.count)
@@ -146,10 +159,11 @@ public struct ChannelBrowser: Sendable {
         if failure == nil && videos.count < sources.count {
             failure = YtDlpFailure(errorType: .unknown, httpStatus: nil, message: "yt-dlp printed too few video JSONs")
         }
+        let usage = await route.finish()
         let event = try await configuration.record(
             component: Self.component, operation: "batch-metadata", startedAt: startedAt ?? .now,
             durationMS: duration, failure: failure, estimatedBytes: bytes, videoID: nil, channelName: nil,
-            context: context)
+            context: context, usage: usage)
         guard !videos.isEmpty else {
             throw WorkerError(.operationFailed, "batch metadata failed for all videos", failure: failure, event: event)
         }

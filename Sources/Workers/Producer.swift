@@ -52,12 +52,20 @@ public struct ProducerConfiguration: Sendable {
     public var timeout: Duration?
     /// Logs outcomes; never receives credentials.
     public var logger: Logger
+    /// The in-process metering proxy. When set and the route is enabled, every operation gets a
+    /// one-time token and yt-dlp is pointed at the meter, which adds the real gateway credentials
+    /// upstream and counts the bytes on the wire (`bytes_measured=true`). yt-dlp's argv and
+    /// environment then hold no password.
+    public var meter: MeteringProxy?
+    /// Arguments added to every yt-dlp run (the lab passes `--no-check-certificates` for its
+    /// self-signed HTTPS origin).
+    public var extraArguments: [String] = []
 
     /// Creates a configuration.
     public init(
         ytDlpPath: String, proxyService: ProxyService, sink: any EventAppending,
         counters: RateLimitCounters = RateLimitCounters(), timeout: Duration? = .seconds(600),
-        logger: Logger = Logger(label: "proxy-ledger.workers")
+        logger: Logger = Logger(label: "proxy-ledger.workers"), meter: MeteringProxy? = nil
     ) {
         self.ytDlpPath = ytDlpPath
         self.proxyService = proxyService
@@ -65,26 +73,60 @@ public struct ProducerConfiguration: Sendable {
         self.counters = counters
         self.timeout = timeout
         self.logger = logger
+        self.meter = meter
     }
 
     var runner: YtDlpRunner { YtDlpRunner(executable: ytDlpPath, timeout: timeout) }
 
-    /// The proxy arguments, or `[]` when the route is disabled.
-    var proxyArguments: [String] { proxyService.isEnabled ? proxyService.ytDlpArguments() : [] }
+    /// Opens the proxy route of one operation: a metering lease when a meter is configured, the
+    /// gateway URL otherwise, nothing when the route is disabled.
+    func route(
+        component: ProxyComponent, operation: String, videoID: String?, channelName: String?,
+        context: OperationContext
+    ) -> OperationRoute {
+        guard proxyService.isEnabled else { return OperationRoute(proxyArguments: [], lease: nil) }
+        guard let meter else { return OperationRoute(proxyArguments: proxyService.ytDlpArguments(), lease: nil) }
+        let lease = meter.register(
+            OperationAttribution(
+                component: component.rawValue, operation: operation, jobID: context.jobID, videoID: videoID,
+                channelName: channelName, correlationID: context.correlationID, attempt: context.attempt))
+        return OperationRoute(proxyArguments: ["--proxy", lease.proxyURL], lease: lease)
+    }
+
+    /// Runs one yt-dlp process on `route`, then ends the route's lease.
+    /// - Returns: the run and the bytes metered for it (`nil` when unmetered).
+    func run(_ arguments: [String], on route: OperationRoute) async throws -> (YtDlpRun, MeteredUsage?) {
+        let run: YtDlpRun
+        do {
+            run = try await runner.run(arguments + extraArguments + route.proxyArguments)
+        } catch {
+            _ = await route.finish()
+            throw error
+        }
+        return (run, await route.finish())
+    }
 
     /// Builds the operation's event, appends it, and counts the outcome.
     /// - Throws: ``WorkerError`` with code `.ledgerAppendFailed` when the sink throws.
     func record(
         component: ProxyComponent, operation: String, startedAt: LedgerTimestamp, durationMS: Int64,
         failure: YtDlpFailure?, estimatedBytes: Int64?, videoID: String?, channelName: String?,
-        context: OperationContext
+        context: OperationContext, usage: MeteredUsage? = nil
     ) async throws -> ProxyRequestEvent {
-        let event = ProxyRequestEvent(
+        // A failure the gateway itself reported is never blamed on YouTube.
+        var failure = failure
+        if failure != nil, let gateway = usage?.gatewayFailure {
+            failure = YtDlpFailure(
+                errorType: gateway.errorType, httpStatus: gateway.status,
+                message: "gateway refused: \(gateway.reason ?? "HTTP \(gateway.status.map(String.init) ?? "?")")")
+        }
+        var event = ProxyRequestEvent(
             timestamp: startedAt, component: component.rawValue, operation: operation, videoID: videoID,
             channelName: channelName, jobID: context.jobID, correlationID: context.correlationID,
             success: failure == nil, errorType: failure?.errorType, httpStatus: failure?.httpStatus,
             requestBytes: nil, responseBytes: nil, estimatedBytes: estimatedBytes, bytesMeasured: false,
             durationMS: durationMS, proxied: proxyService.isEnabled, attempt: context.attempt)
+        usage?.apply(to: &event)
         await counters.record(failure?.errorType)
         var metadata: Logger.Metadata = [
             "ledger.operation": "\(operation)", "ledger.success": "\(failure == nil)",
@@ -99,5 +141,18 @@ public struct ProducerConfiguration: Sendable {
             throw WorkerError(.ledgerAppendFailed, "cannot append \(operation) event: \(error)", event: event)
         }
         return event
+    }
+}
+
+/// The proxy route of one operation (see ``ProducerConfiguration/route(component:operation:videoID:channelName:context:)``).
+struct OperationRoute: Sendable {
+    /// Arguments for yt-dlp: `--proxy URL` or nothing. With a lease the URL holds only its token.
+    let proxyArguments: [String]
+    let lease: MeteringLease?
+
+    /// Ends the lease and returns the bytes metered for the operation, or `nil` when unmetered.
+    func finish() async -> MeteredUsage? {
+        guard let lease else { return nil }
+        return await lease.finish()
     }
 }

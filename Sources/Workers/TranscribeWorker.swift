@@ -58,13 +58,13 @@ public struct TranscribeWorker: Sendable {
         self.outputDirectory = outputDirectory
     }
 
-    /// The yt-dlp arguments for `job` (they contain the proxy password when enabled: never log them).
+    /// The yt-dlp arguments for `job`, before the proxy route's `--proxy URL`.
     public func arguments(for job: TranscriptionJob) -> [String] {
         let template = URL(fileURLWithPath: outputDirectory).appendingPathComponent("%(id)s.%(ext)s").path
         return [
             "--skip-download", "--write-subs", "--write-auto-subs", "--sub-format", "json3", "--sub-langs", "en",
             "-o", template,
-        ] + job.source.ytDlpArguments + configuration.proxyArguments
+        ] + job.source.ytDlpArguments
     }
 
     /// Downloads the subtitles of `job` and appends its event.
@@ -79,7 +79,10 @@ public struct TranscribeWorker: Sendable {
     public func transcribe(_ job: TranscriptionJob) async throws -> TranscriptionResult {
         try? FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         let before = subtitleFiles(for: job.videoID)
-        let run = try await configuration.runner.run(arguments(for: job))
+        let route = configuration.route(
+            component: Self.component, operation: Self.operation, videoID: job.videoID, channelName: nil,
+            context: job.context)
+        let (run, usage) = try await configuration.run(arguments(for: job), on: route)
         let after = subtitleFiles(for: job.videoID)
         var failure = run.failure
         if failure == nil && after.isEmpty {
@@ -91,7 +94,7 @@ public struct TranscribeWorker: Sendable {
         let event = try await configuration.record(
             component: Self.component, operation: Self.operation, startedAt: run.startedAt,
             durationMS: run.durationMS, failure: failure, estimatedBytes: estimated, videoID: job.videoID,
-            channelName: nil, context: job.context)
+            channelName: nil, context: job.context, usage: usage)
         if let failure {
             throw WorkerError(
                 .operationFailed, "subtitle download for \(job.videoID) failed", failure: failure, event: event)

@@ -76,7 +76,7 @@ struct MeteringParsingTests {
         }
         let proxy = try await MeteringProxy.start(upstream: upstream, logger: .init(label: "t"))
         let lease = proxy.register(OperationAttribution(component: "c", operation: "o", attempt: 0))
-        #expect(lease.proxyURL == "http://\(lease.token)@127.0.0.1:\(proxy.port)")
+        #expect(lease.proxyURL == "http://\(lease.token):lease@127.0.0.1:\(proxy.port)")
         #expect(lease.token.count == 32 && lease.token.allSatisfy(\.isHexDigit))
         #expect(!"\(lease)".contains(lease.token) && lease.attribution.attempt == 1)
         #expect(!lease.proxyURL.contains(password))

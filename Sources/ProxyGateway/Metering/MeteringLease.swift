@@ -35,9 +35,11 @@ public struct MeteringLease: Sendable, CustomStringConvertible {
     /// The one-time credential: 32 lowercase hex digits (128 random bits). Do not log it.
     public var token: String { state.token }
 
-    /// The value for yt-dlp's `--proxy`: `http://<token>@127.0.0.1:<port>`. It holds no gateway
-    /// password; yt-dlp sends `Proxy-Authorization: Basic base64("<token>:")` (RFC 7617).
-    public var proxyURL: String { "http://\(state.token)@127.0.0.1:\(port)" }
+    /// The value for yt-dlp's `--proxy`: `http://<token>:lease@127.0.0.1:<port>`. It holds no
+    /// gateway password; yt-dlp sends `Proxy-Authorization: Basic base64("<token>:lease")`
+    /// (RFC 7617). The constant password is there because Python's proxy handlers send no
+    /// `Proxy-Authorization` at all for a URL with a user but no password.
+    public var proxyURL: String { "http://\(state.token):lease@127.0.0.1:\(port)" }
 
     /// The usage counted so far, without ending the lease.
     public func currentUsage() -> MeteredUsage { state.snapshot() }

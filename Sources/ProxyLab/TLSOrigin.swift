@@ -25,7 +25,8 @@ public final class TLSOrigin: Sendable {
     public var baseURL: String { "https://\(LoopbackPort.host):\(port)" }
 
     private static let server = """
-        import http.server, ssl, sys
+        import http.server, signal, ssl, sys
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
         root, cert, key = sys.argv[1:4]
         class Handler(http.server.SimpleHTTPRequestHandler):
             def __init__(self, *args, **kwargs):
@@ -75,10 +76,11 @@ public final class TLSOrigin: Sendable {
         return TLSOrigin(port: port, certificatePath: certificate, process: process)
     }
 
-    /// Stops the server and waits for it to exit.
+    /// Stops the server (SIGKILL: a child spawned from a dispatch thread inherits a signal mask
+    /// that may block SIGTERM, and the server holds nothing to flush) and waits for it to exit.
     public func stop() {
         guard process.isRunning else { return }
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }

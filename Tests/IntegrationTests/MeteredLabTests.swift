@@ -1,0 +1,127 @@
+import Foundation
+import Ledger
+import Logging
+import MainJob
+import Testing
+import TestSupport
+
+/// Issue 3 acceptance on the real lab: bytes counted by the metering proxy agree with what the
+/// gateway (Squid) logged, over plain HTTP and over CONNECT tunnels, and secrets stay secret.
+@Suite(.serialized) struct MeteredLabTests {
+    var logger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    func options(_ root: String, jobs: Int, channels: Int) throws -> LabRunOptions {
+        var options = LabRunOptions(
+            ledgerDirectory: root + "/ledger", databasePath: root + "/projections.sqlite", labDirectory: root + "/lab",
+            username: LabSupport.username, password: LabRunOptions.makeLabPassword(), maxConcurrency: 4,
+            ytDlpPath: try #require(YtDlp.locate()))
+        options.transcriptionJobs = jobs
+        options.channelListings = channels
+        return options
+    }
+
+    /// `proxy-ledger reconcile … --fail-over 0.5` as a user runs it.
+    func reconcile(_ options: LabRunOptions) throws -> (status: Int32, stdout: String, stderr: String) {
+        try BuiltExecutable.run([
+            "reconcile", "--ledger", options.ledgerDirectory, "--squid-log", options.labDirectory + "/gateway-access.log",
+            "--fail-over", "0.5",
+        ])
+    }
+
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func plainHTTPBytesAgreeWithSquidPerJobAndInTotal() async throws {
+        let root = try LabSupport.makeTemporaryDirectory(prefix: "metered-http")
+        defer { LabSupport.removeDirectory(root) }
+        let options = try options(root, jobs: 6, channels: 1)
+        let report = try await LabRun.run(options, logger: logger)
+        #expect(report.eventsAppended == 7)
+        #expect(report.events.allSatisfy { $0.success && $0.bytesMeasured && ($0.requestBytes ?? 0) > 0 })
+        #expect(report.events.allSatisfy { $0.estimatedBytes == ($0.requestBytes ?? 0) + ($0.responseBytes ?? 0) })
+
+        // Each job is matched by its URL in Squid's log: request and reply bytes agree within 0.5 %.
+        for event in report.events where event.operation == "subtitle-download" {
+            let videoID = try #require(event.videoID)
+            let lines = report.gatewayLog.filter { $0.url.hasSuffix("/captions/\(videoID).en.json3") }
+            #expect(lines.count == 1)
+            let theirs = lines.reduce(Int64(0)) { $0 + $1.requestBytes + $1.replyBytes }
+            let ours = event.estimatedBytes ?? 0
+            #expect(abs(Double(ours - theirs)) <= 0.005 * Double(theirs), "\(videoID): ours \(ours), Squid \(theirs)")
+        }
+        let result = try reconcile(options)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("total"))
+    }
+
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func httpsThroughConnectTunnelsAgreesWithSquid() async throws {
+        let root = try LabSupport.makeTemporaryDirectory(prefix: "metered-https")
+        defer { LabSupport.removeDirectory(root) }
+        var options = try options(root, jobs: 4, channels: 1)
+        options.httpsOrigin = true
+        let report = try await LabRun.run(options, logger: logger)
+        #expect(report.transcriptionsSucceeded == 4)
+        #expect(report.channelListingsSucceeded == 1)
+        let tunnels = report.gatewayLog.filter { $0.method == "CONNECT" && $0.httpStatus == 200 }
+        #expect(tunnels.count >= 5, "every operation crosses the gateway as a CONNECT tunnel")
+        // Squid also logs the lab's readiness probe: a connection closed before any request, 0 bytes.
+        let traffic = report.gatewayLog.filter { $0.requestBytes + $0.replyBytes > 0 }
+        #expect(traffic.allSatisfy { $0.method == "CONNECT" }, "\(traffic.map(\.method))")
+        let ours = report.events.reduce(Int64(0)) { $0 + ($1.estimatedBytes ?? 0) }
+        let theirs = report.gatewayLog.reduce(Int64(0)) { $0 + $1.requestBytes + $1.replyBytes }
+        #expect(abs(Double(ours - theirs)) <= 0.005 * Double(theirs), "ours \(ours), Squid \(theirs)")
+        let result = try reconcile(options)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    }
+
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func wrongPasswordIsAuthFailureWithBytesAndNoSecretAnywhere() async throws {
+        let root = try LabSupport.makeTemporaryDirectory(prefix: "metered-407")
+        defer { LabSupport.removeDirectory(root) }
+        var options = try options(root, jobs: 2, channels: 1)
+        let wrong = "wr0ng@pass:/%#"
+        options.clientPassword = wrong
+        let report = try await LabRun.run(options, logger: logger)
+        #expect(report.eventsAppended == 3)
+        for event in report.events {
+            #expect(!event.success)
+            #expect(event.errorType == .authFailure)
+            #expect((event.estimatedBytes ?? 0) > 0, "a refused login still costs bytes")
+            let text = String(decoding: event.jsonLine(), as: UTF8.self)
+            #expect(!text.contains(wrong) && !text.contains(options.password))
+        }
+        #expect(report.gatewayLog.contains { $0.resultCode.hasPrefix("TCP_DENIED") && $0.httpStatus == 407 })
+        let catted = try BuiltExecutable.run(["cat", "--ledger", options.ledgerDirectory])
+        #expect(!catted.stdout.contains(wrong) && !catted.stdout.contains(options.password))
+        #expect(catted.stdout.contains("\"auth_failure\""))
+    }
+
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func ytDlpArgvAndEnvironmentHoldNoPassword() async throws {
+        let root = try LabSupport.makeTemporaryDirectory(prefix: "metered-argv")
+        defer { LabSupport.removeDirectory(root) }
+        // A stand-in yt-dlp that records its argv and environment, then runs the real one.
+        let real = try #require(YtDlp.locate())
+        let dump = root + "/argv.txt"
+        let script = root + "/yt-dlp"
+        try """
+            #!/bin/sh
+            { printf '%s\\n' "$0" "$@"; env; } >> \(dump)
+            exec \(real) "$@"
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        var options = try options(root, jobs: 2, channels: 1)
+        options.ytDlpPath = script
+        let report = try await LabRun.run(options, logger: logger)
+        #expect(report.transcriptionsSucceeded == 2)
+        let recorded = try String(contentsOfFile: dump, encoding: .utf8)
+        #expect(recorded.contains("--proxy"))
+        #expect(recorded.contains(":lease@127.0.0.1:"), "yt-dlp gets a one-time token for the local meter")
+        let encoded = options.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? options.password
+        #expect(!recorded.contains(options.password))
+        #expect(!recorded.contains(encoded))
+    }
+}

@@ -128,7 +128,11 @@ let package = Package(
             dependencies: [
                 "Ledger",
                 "Projections",
+                "ProxyGateway",
+                "ProxyLab",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks/ProxyLedgerBench"
         ),

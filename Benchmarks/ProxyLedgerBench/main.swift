@@ -11,6 +11,8 @@ try FileManager.default.createDirectory(atPath: root, withIntermediateDirectorie
 defer { try? FileManager.default.removeItem(atPath: root) }
 
 print("proxy-ledger bench: \(count) reference events, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+/// `BENCH_ONLY=metering` runs only the metering proxy rows (MeteringBench.swift, at the end).
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "metering" { try await MeteringBench.run(); exit(0) }
 let stream = try ReferenceStream.load(count: count)
 let events = stream.events
 
@@ -79,3 +81,6 @@ let ledgerBytes = Double(verification.bytes) / Double(verification.events)
 let jsonBytes = Double(stream.jsonl.count) / Double(events.count)
 print(String(format: "compression: %.1f B/event on disk (JSONL %.1f B/event, ratio %.2f×)   (target ≤ 72 B/event)",
     ledgerBytes, jsonBytes, jsonBytes / ledgerBytes))
+
+// The metering proxy: 1 GiB through a CONNECT tunnel beside a direct one, and the latency it adds.
+try await MeteringBench.run()

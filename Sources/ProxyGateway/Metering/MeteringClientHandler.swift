@@ -6,7 +6,7 @@ import NIOPosix
 /// The handler on a client (yt-dlp) connection: reads one request head, checks the token,
 /// connects to the gateway, then relays bytes both ways with back-pressure (after NIO's
 /// `GlueHandler` from swift-nio-examples).
-final class MeteringClientHandler: ChannelDuplexHandler {
+final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -31,7 +31,7 @@ final class MeteringClientHandler: ChannelDuplexHandler {
     private var state = State.readingHead([])
     private var context: ChannelHandlerContext?
     private var partner: MeteringUpstreamHandler?
-    private var pendingRead = false
+    var pendingRead = false
     private var lease: LeaseState?
     private var exchange: Int?
     /// Body bytes of a plain request still to forward; `nil` = unbounded (tunnel, chunked).
@@ -110,31 +110,7 @@ final class MeteringClientHandler: ChannelDuplexHandler {
 
     func partnerWrite(_ buffer: ByteBuffer) { context?.write(wrapOutboundOut(buffer), promise: nil) }
 
-    func partnerFlush() { context?.flush() }
-
-    /// Flushes what is queued, then half-closes the client's read side of the stream.
-    func partnerWriteEOF() {
-        guard let context else { return }
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in
-            channel.close(mode: .output, promise: nil)
-        }
-    }
-
-    /// Flushes what is queued, then closes the client connection.
-    func partnerCloseFully() {
-        guard let context else { return }
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    func partnerBecameWritable() {
-        guard pendingRead else { return }
-        pendingRead = false
-        context?.read()
-    }
-
-    var partnerWritable: Bool { context?.channel.isWritable ?? false }
+    var relayContext: ChannelHandlerContext? { context }
 
     // MARK: Exchange set-up
 

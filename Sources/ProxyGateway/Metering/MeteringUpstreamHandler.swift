@@ -5,7 +5,7 @@ import NIOCore
 /// what it reads and writes are the TCP payload bytes on the wire: it counts them into the lease,
 /// reads the gateway's reply head for the status and `X-Webshare-Error-Reason`, and relays
 /// everything unchanged to the client.
-final class MeteringUpstreamHandler: ChannelDuplexHandler {
+final class MeteringUpstreamHandler: ChannelDuplexHandler, RelayEndpoint {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -21,7 +21,7 @@ final class MeteringUpstreamHandler: ChannelDuplexHandler {
     private let isTunnel: Bool
     private let tracker: ChannelTracker
     private var context: ChannelHandlerContext?
-    private var pendingRead = false
+    var pendingRead = false
     private var replyHead: [UInt8]? = []
     private var closed = false
 
@@ -101,31 +101,7 @@ final class MeteringUpstreamHandler: ChannelDuplexHandler {
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
-    func partnerFlush() { context?.flush() }
-
-    /// Flushes what is queued, then half-closes the gateway connection for writing.
-    func partnerWriteEOF() {
-        guard let context else { return }
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in
-            channel.close(mode: .output, promise: nil)
-        }
-    }
-
-    /// Flushes what is queued, then closes the gateway connection.
-    func partnerCloseFully() {
-        guard let context else { return }
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    func partnerBecameWritable() {
-        guard pendingRead else { return }
-        pendingRead = false
-        context?.read()
-    }
-
-    var partnerWritable: Bool { context?.channel.isWritable ?? false }
+    var relayContext: ChannelHandlerContext? { context }
 
     private func finishExchange() {
         guard !closed else { return }

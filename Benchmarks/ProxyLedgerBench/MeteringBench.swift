@@ -90,8 +90,8 @@ enum MeteringBench {
         meteredTimes.sort()
         let p99 = { (sorted: [Double]) in sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)] }
         print(label("metering  added latency, CONNECT + 1-byte exchange ×\(latencyRequests)")
-            + String(format: " %10.0f µs median  %6.0f µs p99   (direct %.0f / %.0f µs, metered %.0f / %.0f µs)",
-                median(meteredTimes) - median(directTimes), p99(meteredTimes) - p99(directTimes),
+            + String(format: " %10.0f µs added at the median   (median / p99: direct %.0f / %.0f µs, metered %.0f / %.0f µs)",
+                median(meteredTimes) - median(directTimes),
                 median(directTimes), p99(directTimes), median(meteredTimes), p99(meteredTimes)))
     }
 

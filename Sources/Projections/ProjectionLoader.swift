@@ -24,6 +24,25 @@ enum ProjectionLoader {
         var operation: String
         var success: Bool
         var errorType: String
+        var proxied: Bool
+    }
+
+    /// The grouping columns of `proxy_usage_hourly_by_key`.
+    private struct KeyedRollupKey: Hashable {
+        var kind: ProjectionSchema.KeyKind
+        var hourMicroseconds: Int64
+        var name: String
+    }
+
+    /// The summed columns of `proxy_usage_hourly_by_key` (bytes; NULL counts as 0).
+    private struct KeyedSums {
+        var requests: Int64 = 0
+        var estimatedBytes: Int64 = 0
+
+        mutating func add(_ bytes: Int64) {
+            requests += 1
+            estimatedBytes += bytes
+        }
     }
 
     /// The summed columns of `proxy_usage_hourly` (bytes; NULL counts as 0).
@@ -42,14 +61,20 @@ enum ProjectionLoader {
     }
 
     /// Inserts `records` (ignoring `event_id`s already stored), adds the inserted rows to the
-    /// hourly rollup, and advances the checkpoints of the partitions they come from.
+    /// hourly rollups (`proxy_usage_hourly`, and `proxy_usage_hourly_by_key` for proxied ones),
+    /// and advances the checkpoints of the partitions they come from.
     ///
     /// - Throws: ``ProjectionError`` `.invalidRecord` for a sequence above `Int64.max`,
     ///   `.writeFailed` naming the ledger position whose insert failed (CHECK constraint, I/O).
-    static func apply(_ records: some Collection<LedgerRecord>, in db: Database) throws -> BatchOutcome {
+    /// - Parameter keyedRollup: `false` leaves `proxy_usage_hourly_by_key` alone, for a rebuild
+    ///   that fills it in one pass after the load (``ProjectionSchema/fillByKeyRollup(_:)``).
+    static func apply(
+        _ records: some Collection<LedgerRecord>, in db: Database, keyedRollup: Bool = true
+    ) throws -> BatchOutcome {
         var inserter = try RequestLogInserter(db)
         var outcome = BatchOutcome()
         var rollup: [RollupKey: RollupSums] = [:]
+        var keyed: [KeyedRollupKey: KeyedSums] = [:]
         for record in records {
             let position = record.position
             guard position.sequence < UInt64(Int64.max) else {
@@ -77,16 +102,28 @@ enum ProjectionLoader {
             }
             guard inserted else { continue }
             outcome.applied += 1
+            let hour = TextEncoding.hourStart(microseconds: microseconds)
             let key = RollupKey(
-                hourMicroseconds: TextEncoding.hourStart(microseconds: microseconds),
+                hourMicroseconds: hour,
                 component: event.component,
                 operation: event.operation,
                 success: event.success,
-                errorType: event.errorType?.rawValue ?? ""
+                errorType: event.errorType?.rawValue ?? "",
+                proxied: event.proxied
             )
             rollup[key, default: RollupSums()].add(event)
+            guard keyedRollup && event.proxied else { continue }
+            let bytes = event.estimatedBytes ?? 0
+            func count(_ kind: ProjectionSchema.KeyKind, _ name: String?) {
+                guard let name else { return }
+                keyed[KeyedRollupKey(kind: kind, hourMicroseconds: hour, name: name), default: KeyedSums()].add(bytes)
+            }
+            count(.job, event.jobID)
+            count(.channel, event.channelName)
+            count(.video, event.videoID)
         }
         try writeRollup(rollup, in: db)
+        try writeKeyedRollup(keyed, in: db)
         try writeCheckpoints(outcome.nextSequences, in: db)
         return outcome
     }
@@ -97,10 +134,23 @@ enum ProjectionLoader {
         for (key, sums) in rollup {
             upsert.setUncheckedArguments([
                 TextEncoding.rfc3339(microseconds: key.hourMicroseconds), key.hourMicroseconds,
-                key.component, key.operation, key.success, key.errorType,
+                key.component, key.operation, key.success, key.errorType, key.proxied,
                 sums.requests, sums.requestBytes, sums.responseBytes, sums.estimatedBytes,
             ])
             try ProjectionError.wrapping(.writeFailed, "updating proxy_usage_hourly failed") {
+                try upsert.execute()
+            }
+        }
+    }
+
+    private static func writeKeyedRollup(_ keyed: [KeyedRollupKey: KeyedSums], in db: Database) throws {
+        guard !keyed.isEmpty else { return }
+        let upsert = try db.cachedStatement(sql: ProjectionSchema.upsertByKeySQL)
+        for (key, sums) in keyed {
+            upsert.setUncheckedArguments([
+                key.kind.rawValue, key.hourMicroseconds, key.name, sums.requests, sums.estimatedBytes,
+            ])
+            try ProjectionError.wrapping(.writeFailed, "updating proxy_usage_hourly_by_key failed") {
                 try upsert.execute()
             }
         }

@@ -11,8 +11,10 @@ import GRDB
 ///   `created_at` equals `timestamp` (deterministic, so two rebuilds give identical rows).
 ///   Booleans are 0/1, byte counts are bytes, `duration_ms` is milliseconds.
 /// - `proxy_usage_hourly`: sums per UTC hour (`hour` RFC 3339 and `hour_us` UTC µs of the hour
-///   start), component, operation, success and error_type (`''` for none). Byte sums treat NULL
-///   as 0.
+///   start), component, operation, success, error_type (`''` for none) and, since `v2`, proxied.
+///   Byte sums treat NULL as 0.
+/// - `proxy_usage_hourly_by_key` (since `v2`): requests and billed bytes of proxied events per
+///   UTC hour and job, channel or video; see ``v2``.
 /// - `projection_checkpoints`: per ledger partition, the next sequence to apply; written in the
 ///   same transaction as the rows it covers.
 ///
@@ -36,7 +38,8 @@ enum ProjectionSchema {
         ),
     ]
 
-    /// The migrator: `v1` creates the three tables and all indexes.
+    /// The migrator: `v1` creates the three tables and all indexes; `v2` keys the hourly rollup
+    /// by `proxied` and adds the per-key rollup (backfilling both from `proxy_request_logs`).
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -91,6 +94,7 @@ enum ProjectionSchema {
                 try db.execute(sql: index.sql)
             }
         }
+        migrator.registerMigration("v2-rollups-by-proxied-and-key") { db in try v2(db) }
         return migrator
     }
 
@@ -111,10 +115,10 @@ enum ProjectionSchema {
     /// Adds one group's sums to the hourly rollup.
     static let upsertHourlySQL = """
         INSERT INTO proxy_usage_hourly (
-            hour, hour_us, component, operation, success, error_type,
+            hour, hour_us, component, operation, success, error_type, proxied,
             requests, request_bytes, response_bytes, estimated_bytes)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (hour, component, operation, success, error_type) DO UPDATE SET
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (hour, component, operation, success, error_type, proxied) DO UPDATE SET
             requests = requests + excluded.requests,
             request_bytes = request_bytes + excluded.request_bytes,
             response_bytes = response_bytes + excluded.response_bytes,

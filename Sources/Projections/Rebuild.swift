@@ -12,13 +12,15 @@ extension Projector {
     /// Replays the whole ledger into a fresh database and atomically swaps it in at `databasePath`.
     ///
     /// Steps: build `<databasePath>.rebuild-<pid>` (migrated schema, secondary indexes dropped
-    /// during the bulk load and created after it), switch it to WAL and checkpoint, close and
-    /// fsync it, `rename(2)` it over `databasePath`, remove the old file's stale `-wal`/`-shm`,
-    /// and fsync the directory. Readers see the old projection or the new one, never a half-built
-    /// one. Replaying the same ledger twice gives identical rows.
+    /// during the bulk load and created after it, `proxy_usage_hourly_by_key` filled in one
+    /// grouped pass after it), copy the tables the ledger cannot recreate (the imported vendor
+    /// figures, see ``CarriedTables``) from the current file, switch it to WAL and checkpoint,
+    /// close and fsync it, `rename(2)` it over `databasePath`, remove the old file's stale
+    /// `-wal`/`-shm`, and fsync the directory. Readers see the old projection or the new one,
+    /// never a half-built one. Replaying the same ledger twice gives identical rows.
     ///
-    /// Stop the projector writing to `databasePath` first, and close open ``ProjectionStore``s on
-    /// it: an open pool's existing connections keep the replaced file while its new connections
+    /// Stop the projector (and `reconcile` imports) writing to `databasePath` first, and close
+    /// open ``ProjectionStore``s on it: an open pool's existing connections keep the replaced file while its new connections
     /// open the new one. Open a new store after the swap.
     ///
     /// - Parameters:
@@ -57,7 +59,7 @@ extension Projector {
         try removeDatabaseFiles(temporaryPath)
         do {
             let result = try buildDatabase(
-                at: temporaryPath, from: source, batchSize: batchSize, progress: progress
+                at: temporaryPath, replacing: databasePath, from: source, batchSize: batchSize, progress: progress
             )
             try fsyncPath(temporaryPath, flags: O_RDONLY)
             guard rename(temporaryPath, databasePath) == 0 else {
@@ -76,9 +78,11 @@ extension Projector {
         }
     }
 
-    /// Creates, fills and closes the database at `path` (which must not exist).
+    /// Creates, fills and closes the database at `path` (which must not exist), carrying the
+    /// non-ledger tables of `oldPath` over.
     private static func buildDatabase(
         at path: String,
+        replacing oldPath: String,
         from source: some LedgerRecordSource,
         batchSize: Int,
         progress: ((ReplayProgress) -> Void)?
@@ -86,9 +90,12 @@ extension Projector {
         var configuration = Configuration()
         configuration.label = "proxy-ledger.projections.rebuild"
         configuration.prepareDatabase { db in
-            // A private, throw-away file until the rename: no fsync, rollback journal in memory.
-            // The file is fsynced once before it is swapped in.
-            try db.execute(sql: "PRAGMA journal_mode = MEMORY")
+            // A private, throw-away file until the rename (any failure deletes it): no rollback
+            // journal, no fsync, no file locking per transaction. The file is fsynced once before
+            // it is swapped in.
+            try db.execute(sql: "PRAGMA page_size = 8192")
+            try db.execute(sql: "PRAGMA journal_mode = OFF")
+            try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE")
             try db.execute(sql: "PRAGMA synchronous = OFF")
             try db.execute(sql: "PRAGMA cache_size = -131072")  // KiB: 128 MiB
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
@@ -104,14 +111,17 @@ extension Projector {
                 }
             }
         }
-        let result = try ReplayEngine.replay(from: source, into: queue, batchSize: batchSize, progress: progress)
+        let result = try ReplayEngine.replay(
+            from: source, into: queue, batchSize: batchSize, keyedRollup: false, progress: progress)
         try ProjectionError.wrapping(.writeFailed, "finishing the rebuild database \(path) failed") {
             try queue.write { db in
+                try ProjectionSchema.fillByKeyRollup(db)
                 for index in ProjectionSchema.secondaryIndexes {
                     try db.execute(sql: index.sql)
                 }
             }
             try queue.writeWithoutTransaction { db in
+                try CarriedTables.copy(from: oldPath, into: db)
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
                 try db.checkpoint(.truncate)
             }

@@ -31,7 +31,8 @@ enum ReplayEngine {
     static let defaultBatchSize = 10_000
 
     /// Applies the records of every partition of `source` at or after that partition's
-    /// checkpoint, `batchSize` records per transaction.
+    /// checkpoint, `batchSize` records per transaction. `keyedRollup: false` skips
+    /// `proxy_usage_hourly_by_key` (a rebuild fills it after the load).
     ///
     /// - Throws: ``ProjectionError`` `.ledgerReadFailed` when the source fails, `.writeFailed` or
     ///   `.invalidRecord` from ``ProjectionLoader``. Transactions committed before the error stay.
@@ -39,6 +40,7 @@ enum ReplayEngine {
         from source: some LedgerRecordSource,
         into writer: some DatabaseWriter,
         batchSize: Int,
+        keyedRollup: Bool = true,
         progress: ((ReplayProgress) -> Void)?
     ) throws -> ReplayResult {
         let limit = max(1, batchSize)
@@ -55,7 +57,9 @@ enum ReplayEngine {
             let start = checkpoints[partition] ?? 0
             func flush() throws {
                 guard !buffer.isEmpty else { return }
-                let outcome = try writer.write { db in try ProjectionLoader.apply(buffer, in: db) }
+                let outcome = try writer.write { db in
+                    try ProjectionLoader.apply(buffer, in: db, keyedRollup: keyedRollup)
+                }
                 buffer.removeAll(keepingCapacity: true)
                 result.eventsRead += outcome.read
                 result.eventsApplied += outcome.applied

@@ -5,8 +5,9 @@ import Ledger
 /// Persists imported vendor figures into the projection database, so that reports can show ours
 /// against theirs per day or hour.
 ///
-/// Tables (created with `CREATE TABLE IF NOT EXISTS`; outside the projection's migrator, so a
-/// projection rebuild, which swaps in a fresh file, drops them until the next import):
+/// Tables (created with `CREATE TABLE IF NOT EXISTS` on first import, outside the projection's
+/// migrator, because reports treat their presence as "vendor figures were imported"; a projection
+/// rebuild copies them into the fresh file before the swap, see `Projector.rebuild`):
 ///
 /// - `vendor_usage_daily(date TEXT, utc_offset TEXT, day_start_us INTEGER, source TEXT,
 ///   bytes INTEGER, request_bytes INTEGER, response_bytes INTEGER, records INTEGER,

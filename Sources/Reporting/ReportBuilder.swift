@@ -17,6 +17,9 @@ public struct ReportRequest: Sendable {
     public var tolerancePercent: Decimal
     /// Entries per top list (default 10).
     public var topCount: Int
+    /// Where usage is read from (default ``UsageSource/rollups``; ``UsageSource/requestLogs``
+    /// computes the same report from `proxy_request_logs` alone, for checks and benchmarks).
+    public var usageSource: UsageSource
 
     /// Creates a request.
     ///
@@ -26,23 +29,26 @@ public struct ReportRequest: Sendable {
     ///   - asOf: The as-of instant, or `nil` for the data freshness.
     ///   - tolerancePercent: Reconciliation tolerance in percent.
     ///   - topCount: Entries per top list.
+    ///   - usageSource: The rollups (default) or `proxy_request_logs` alone.
     public init(
         schedule: RateCardSchedule, period: ReportPeriod, asOf: LedgerTimestamp? = nil,
-        tolerancePercent: Decimal = Decimal(string: "0.5") ?? 1, topCount: Int = 10
+        tolerancePercent: Decimal = Decimal(string: "0.5") ?? 1, topCount: Int = 10,
+        usageSource: UsageSource = .rollups
     ) {
         self.schedule = schedule
         self.period = period
         self.asOf = asOf
         self.tolerancePercent = tolerancePercent
         self.topCount = topCount
+        self.usageSource = usageSource
     }
 }
 
 /// Computes a ``FinanceReport`` from the projection database.
 ///
 /// Reads one consistent snapshot (a single read transaction): totals, daily series and
-/// breakdowns from the hourly rollup `proxy_usage_hourly`, top lists and boundary hours from
-/// `proxy_request_logs`. Rebuilding the projection from the ledger yields the same rows and so
+/// breakdowns from the hourly rollup `proxy_usage_hourly`, top lists from
+/// `proxy_usage_hourly_by_key`, and only the UTC hours a boundary cuts from `proxy_request_logs`. Rebuilding the projection from the ledger yields the same rows and so
 /// the same report, byte for byte.
 ///
 /// ```swift
@@ -78,7 +84,7 @@ public enum ReportBuilder {
                 }
                 let snapshot = try UsageReader.read(
                     db, start: period.start.microseconds, cutoff: cutoff, boundaries: boundaries,
-                    topCount: request.topCount)
+                    topCount: request.topCount, source: request.usageSource)
                 return (lastEvent, vendorDays, snapshot, asOf, cutoff)
             }
         }

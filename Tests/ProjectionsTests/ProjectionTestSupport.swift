@@ -114,7 +114,8 @@ func dumpProjection(_ reader: some DatabaseReader) throws -> [String: [[String]]
     [
         "proxy_request_logs": try dumpTable(reader, "proxy_request_logs", orderBy: "id"),
         "proxy_usage_hourly": try dumpTable(
-            reader, "proxy_usage_hourly", orderBy: "hour, component, operation, success, error_type"),
+            reader, "proxy_usage_hourly", orderBy: "hour, component, operation, success, error_type, proxied"),
+        "proxy_usage_hourly_by_key": try dumpTable(reader, "proxy_usage_hourly_by_key", orderBy: "kind, hour_us, name"),
         "projection_checkpoints": try dumpTable(reader, "projection_checkpoints", orderBy: "\"partition\""),
     ]
 }

@@ -17,7 +17,10 @@ import Testing
                 try String.fetchOne(db, sql: "PRAGMA journal_mode")
             )
         }
-        #expect(tables.isSuperset(of: ["proxy_request_logs", "proxy_usage_hourly", "projection_checkpoints"]))
+        #expect(
+            tables.isSuperset(of: [
+                "proxy_request_logs", "proxy_usage_hourly", "proxy_usage_hourly_by_key", "projection_checkpoints",
+            ]))
         let names = Set(indexes.map(\.name))
         #expect(
             names.isSuperset(of: [
@@ -47,7 +50,9 @@ import Testing
         ]
         #expect(Set(columns) == Set(seed + added))
         let rollup = try store.databasePool.read { db in try db.primaryKey("proxy_usage_hourly").columns }
-        #expect(rollup == ["hour", "component", "operation", "success", "error_type"])
+        #expect(rollup == ["hour", "component", "operation", "success", "error_type", "proxied"])
+        let byKey = try store.databasePool.read { db in try db.primaryKey("proxy_usage_hourly_by_key").columns }
+        #expect(byKey == ["kind", "hour_us", "name"])
     }
 
     @Test func reopeningAnExistingDatabaseKeepsItsRows() throws {

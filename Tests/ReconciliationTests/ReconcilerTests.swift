@@ -144,4 +144,25 @@ struct ReconcilerTests {
             .init(key: "2026-11-02", source: "squid-ledger", bytes: 5, records: 1),
         ])
     }
+
+    @Test("vendor figures survive a projection rebuild (replay --rebuild)")
+    func storeSurvivesRebuild() async throws {
+        let scratch = try ScratchDirectory("reconcile-rebuild")
+        defer { scratch.remove() }
+        let path = scratch.file("p.sqlite")
+        let ledger = scratch.file("ledger")
+        let writer = try LedgerWriter.open(LedgerConfiguration(directory: ledger, fsyncPolicy: .none))
+        _ = try await writer.append(EventFactory.events(3))
+        try await writer.close()
+        try Projector.rebuild(ledger: try LedgerReader(directory: ledger), databasePath: path)
+        let vendor = Self.squid([(Self.day + Self.second, 10), (Self.day + 86_400 * Self.second, 5)])
+        try VendorUsageStore.save(vendor, databasePath: path, from: Self.day, to: Self.day + 2 * 86_400 * Self.second)
+        let before = try VendorUsageStore.dailyRows(databasePath: path)
+        #expect(before.count == 2)
+        try Projector.rebuild(ledger: try LedgerReader(directory: ledger), databasePath: path)
+        #expect(try VendorUsageStore.dailyRows(databasePath: path) == before)
+        let store = try ProjectionStore(path: path)
+        defer { try? store.close() }
+        #expect(try store.requestLogCount() == 3)
+    }
 }

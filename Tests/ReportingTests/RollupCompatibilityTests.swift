@@ -13,28 +13,61 @@ import Testing
         ]
     }
 
-    @Test func aRollupKeyedByProxiedGivesTheSameReport() throws {
-        var plain = try ReportFixture("rollup-plain")
-        var keyed = try ReportFixture("rollup-keyed")
-        defer {
-            plain.close()
-            keyed.close()
-        }
-        try plain.add(events())
-        try keyed.add(events())
-        // The proposed Projections change: `proxied` in the rollup, so no base-table scan is needed.
-        try keyed.store.databasePool.write { db in
-            try db.execute(sql: "ALTER TABLE proxy_usage_hourly ADD COLUMN proxied INTEGER NOT NULL DEFAULT 1")
-            try db.execute(sql: "UPDATE proxy_usage_hourly SET proxied = 0 WHERE component = 'offline'")
-        }
+    @Test func theRollupsAndTheBaseTableGiveTheSameReport() throws {
+        var fixture = try ReportFixture("rollup-or-base")
+        defer { fixture.close() }
+        try fixture.add(events())
         let cards = try schedule(card(zone: "UTC"))
         let period = try ReportPeriod.billingPeriod(month: "2026-11", rule: cards.billingPeriod)
-        let plainReport = try plain.report(cards, period, asOf: "2026-12-01T00:00:00Z")
-        let keyedReport = try keyed.report(cards, period, asOf: "2026-12-01T00:00:00Z")
-        #expect(plainReport.totals.bytesTotal == 10_000)
-        #expect(plainReport.totals.unproxiedRequests == 1)
-        #expect(plainReport.topJobs.map(\.name) == ["j3", "j1", "(all others)"])
-        #expect(ReportRenderer.render(plainReport, as: .json) == ReportRenderer.render(keyedReport, as: .json))
+        let rollups = try fixture.report(cards, period, asOf: "2026-12-01T00:00:00Z")
+        let base = try ReportBuilder.build(
+            store: fixture.store,
+            request: ReportRequest(
+                schedule: cards, period: period, asOf: instant("2026-12-01T00:00:00Z"), usageSource: .requestLogs))
+        #expect(rollups.totals.bytesTotal == 10_000)
+        #expect(rollups.totals.unproxiedRequests == 1)
+        #expect(rollups.topJobs.map(\.name) == ["j3", "j1", "(all others)"])
+        #expect(ReportRenderer.render(rollups, as: .json) == ReportRenderer.render(base, as: .json))
+    }
+
+    /// Many events over several days, hours cut by :30 day boundaries and a mid-hour as-of, ties in
+    /// the top lists, failures and unproxied events: both sources agree in every format.
+    @Test(arguments: [
+        ("Asia/Kolkata", "2026-11-06T07:45:10Z", 3), ("UTC", "2026-11-04T00:00:00Z", 10),
+        ("America/New_York", "2026-11-05T12:00:00.5Z", 2), ("UTC", "2026-11-02T10:20:00Z", 5),
+    ])
+    func bothSourcesAgreeAcrossBoundaries(zone: String, asOf: String, top: Int) throws {
+        var fixture = try ReportFixture("sources-agree")
+        defer { fixture.close() }
+        var many: [ProxyRequestEvent] = []
+        for index in 0..<600 {
+            let seconds = index * 1_117 % (5 * 86_400)
+            let time = LedgerTimestamp(
+                microseconds: instant("2026-11-01T00:00:00Z").microseconds + Int64(seconds) * 1_000_000)
+            many.append(
+                event(
+                    time.rfc3339, bytes: Int64(1_000 + (index % 7) * 500), component: index % 4 == 0 ? "api" : "worker",
+                    operation: ["a", "b", "c"][index % 3], success: index % 9 != 0, job: "job\(index % 23)",
+                    channel: index % 5 == 0 ? "ch\(index % 3)" : nil, video: index % 2 == 0 ? "v\(index % 41)" : nil,
+                    proxied: index % 13 != 0))
+        }
+        try fixture.add(many)
+        let cards = try schedule(card(zone: zone))
+        let period = try ReportPeriod.billingPeriod(month: "2026-11", rule: cards.billingPeriod)
+        func build(_ source: UsageSource) throws -> FinanceReport {
+            try ReportBuilder.build(
+                store: fixture.store,
+                request: ReportRequest(
+                    schedule: cards, period: period, asOf: instant(asOf), topCount: top, usageSource: source))
+        }
+        let rollups = try build(.rollups)
+        let base = try build(.requestLogs)
+        #expect(rollups.totals.requests > 0)
+        #expect(rollups.totals.unproxiedRequests > 0)
+        #expect(rollups.topVideos.count == top + 1)
+        for format in ReportFormat.allCases {
+            #expect(ReportRenderer.render(rollups, as: format) == ReportRenderer.render(base, as: format), "\(format)")
+        }
     }
 
     @Test func topCountZeroSkipsTheBaseTableLists() throws {

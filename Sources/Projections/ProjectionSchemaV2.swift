@@ -1,0 +1,99 @@
+import GRDB
+
+extension ProjectionSchema {
+    /// The kinds of `proxy_usage_hourly_by_key`: the identifier columns of `proxy_request_logs`
+    /// that reports rank (top jobs, channels and videos).
+    enum KeyKind: String, CaseIterable {
+        case job
+        case channel
+        case video
+
+        /// The `proxy_request_logs` column holding the identifier.
+        var column: String {
+            switch self {
+            case .job: "job_id"
+            case .channel: "channel_name"
+            case .video: "video_id"
+            }
+        }
+    }
+
+    /// Migration `v2`: a report reads only rollups, whose size grows with hours and distinct keys,
+    /// not with events.
+    ///
+    /// - `proxy_usage_hourly` is recreated with `proxied` (0/1) in its primary key, so billed
+    ///   (proxied) and unbilled usage are separate rows.
+    /// - `proxy_usage_hourly_by_key(kind, name, hour_us, requests, estimated_bytes)`: per UTC hour
+    ///   (`hour_us`, UTC µs of the hour start) and `kind` (`job`, `channel`, `video`), the number of
+    ///   proxied events whose `job_id`, `channel_name` or `video_id` is `name` (NULL identifiers
+    ///   are not counted) and their `estimated_bytes` (bytes, NULL as 0). The primary key
+    ///   `(kind, hour_us, name)` serves a period's range of hours.
+    ///
+    /// Both are backfilled from `proxy_request_logs`, so a `v1` database keeps its reports.
+    ///
+    /// Related SQLite documentation: <https://www.sqlite.org/lang_altertable.html>.
+    /// The UTC hour start of `timestamp_us`, in SQL (floor, also for times before 1970).
+    private static let hourUS = "(timestamp_us - ((timestamp_us % 3600000000) + 3600000000) % 3600000000)"
+
+    static func v2(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE proxy_usage_hourly_v2 (
+                    hour TEXT NOT NULL,
+                    hour_us INTEGER NOT NULL,
+                    component TEXT NOT NULL,
+                    operation TEXT NOT NULL,
+                    success INTEGER NOT NULL,
+                    error_type TEXT NOT NULL DEFAULT '',
+                    proxied INTEGER NOT NULL CHECK (proxied IN (0, 1)),
+                    requests INTEGER NOT NULL,
+                    request_bytes INTEGER NOT NULL,
+                    response_bytes INTEGER NOT NULL,
+                    estimated_bytes INTEGER NOT NULL,
+                    PRIMARY KEY (hour, component, operation, success, error_type, proxied)
+                ) WITHOUT ROWID;
+                INSERT INTO proxy_usage_hourly_v2
+                SELECT substr(timestamp, 1, 13) || ':00:00.000000Z', \(hourUS), component, operation, success,
+                       COALESCE(error_type, ''), proxied, COUNT(*), COALESCE(SUM(request_bytes), 0),
+                       COALESCE(SUM(response_bytes), 0), COALESCE(SUM(estimated_bytes), 0)
+                FROM proxy_request_logs GROUP BY 1, 3, 4, 5, 6, 7;
+                DROP TABLE proxy_usage_hourly;
+                ALTER TABLE proxy_usage_hourly_v2 RENAME TO proxy_usage_hourly;
+                CREATE TABLE proxy_usage_hourly_by_key (
+                    kind TEXT NOT NULL CHECK (kind IN ('job', 'channel', 'video')),
+                    hour_us INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    requests INTEGER NOT NULL,
+                    estimated_bytes INTEGER NOT NULL,
+                    PRIMARY KEY (kind, hour_us, name)
+                ) WITHOUT ROWID;
+                """)
+        try fillByKeyRollup(db)
+    }
+
+    /// Fills the empty `proxy_usage_hourly_by_key` from `proxy_request_logs` in one grouped pass
+    /// per kind: the `v2` backfill, and a rebuild's last step after its bulk load (cheaper than
+    /// upserting per batch when most jobs and videos occur once).
+    ///
+    /// - Throws: `DatabaseError`.
+    static func fillByKeyRollup(_ db: Database) throws {
+        for kind in KeyKind.allCases {
+            try db.execute(
+                sql: """
+                    INSERT INTO proxy_usage_hourly_by_key (kind, hour_us, name, requests, estimated_bytes)
+                    SELECT '\(kind.rawValue)', \(hourUS), \(kind.column), COUNT(*), COALESCE(SUM(estimated_bytes), 0)
+                    FROM proxy_request_logs WHERE proxied = 1 AND \(kind.column) IS NOT NULL
+                    GROUP BY 2, 3
+                    """)
+        }
+    }
+
+    /// Adds one (kind, hour, name) group's sums to `proxy_usage_hourly_by_key`.
+    static let upsertByKeySQL = """
+        INSERT INTO proxy_usage_hourly_by_key (kind, hour_us, name, requests, estimated_bytes)
+        VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (kind, hour_us, name) DO UPDATE SET
+            requests = requests + excluded.requests,
+            estimated_bytes = estimated_bytes + excluded.estimated_bytes
+        """
+}

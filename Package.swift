@@ -130,6 +130,7 @@ let package = Package(
                 "Projections",
                 "ProxyGateway",
                 "ProxyLab",
+                "Reporting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -84,10 +84,8 @@ let jsonBytes = Double(stream.jsonl.count) / Double(events.count)
 print(String(format: "compression: %.1f B/event on disk (JSONL %.1f B/event, ratio %.2f×)   (target ≤ 72 B/event)",
     ledgerBytes, jsonBytes, jsonBytes / ledgerBytes))
 
-#if PROXY_LEDGER_REPORT_BENCH
 // The monthly report (10 M events) from the rollups beside the same report from proxy_request_logs.
 if only != "rebuild" { try ReportBench.run(directory: root) }
-#endif
 
 // The metering proxy: 1 GiB through a CONNECT tunnel beside a direct one, and the latency it adds.
 try await MeteringBench.run()

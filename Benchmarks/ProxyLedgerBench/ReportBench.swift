@@ -1,0 +1,131 @@
+import Foundation
+import GRDB
+import Ledger
+import Projections
+import Reporting
+
+/// The monthly report target (DESIGN.md §8: a monthly report on 10 M events in under 1 s): the
+/// November 2026 finance report, rendered as JSON, from the rollups (`proxy_usage_hourly`,
+/// `proxy_usage_hourly_by_key`) beside the same report computed straight from
+/// `proxy_request_logs` (`UsageSource.requestLogs`), on one projection database.
+///
+/// The database is made directly in SQLite, untimed: `BENCH_REPORT_EVENTS` (default 10,000,000)
+/// rows spread evenly over the UTC month, 2 % unproxied, about 7 % failed; a job every 200
+/// events, a video every 40, 200 channels. The rollups are then backfilled by the projection's
+/// own `v2` migration (its row is removed from `grdb_migrations` so that reopening reruns it).
+/// `BENCH_REPORT_EVENTS` rows take about a minute to make at 10 M on two cores, and the
+/// `proxy_request_logs` report about 20 s more.
+enum ReportBench {
+    /// 2026-11-01T00:00:00Z in UTC µs.
+    private static let monthStart: Int64 = 1_793_491_200_000_000
+    private static let monthLength: Int64 = 30 * 86_400_000_000
+
+    private static let card = """
+        [{"provider": "webshare", "plan": "bench", "currency": "USD", "unit": "GB", "included_units": "50",
+          "plan_fee": "175.00", "tiers": [{"up_to_units": "250", "unit_price": "3.50"},
+          {"up_to_units": null, "unit_price": "2.50"}], "model": "graduated",
+          "billing_period": {"anchor_day": 1, "time_zone": "America/New_York"},
+          "effective_from": "2026-01-01T00:00:00-05:00"}]
+        """
+
+    /// Builds the database in `directory`, times both ways and prints one row each.
+    ///
+    /// - Throws: `DatabaseError`, `ProjectionError`, `ReportError` when a step fails.
+    static func run(directory: String) throws {
+        let count = Int(ProcessInfo.processInfo.environment["BENCH_REPORT_EVENTS"] ?? "") ?? 10_000_000
+        let path = directory + "/report.sqlite"
+        let setupStarted = ContinuousClock.now
+        try makeDatabase(path: path, count: count)
+        let loaded = ContinuousClock.now
+        let store = try ProjectionStore(path: path)  // reruns v2: the rollup backfill
+        defer { try? store.close() }
+        let backfill = (ContinuousClock.now - loaded).seconds
+        let rollupRows = try store.databasePool.read { db in
+            try Int.fetchOne(
+                db,
+                sql:
+                    "SELECT (SELECT COUNT(*) FROM proxy_usage_hourly) + (SELECT COUNT(*) FROM proxy_usage_hourly_by_key)"
+            ) ?? 0
+        }
+        print(
+            String(
+                format: "report  setup (untimed): %d rows in %.1f s, v2 rollup backfill %.1f s, %d rollup rows",
+                count, (loaded - setupStarted).seconds, backfill, rollupRows))
+
+        let schedule = try RateCardSchedule.parse(json: Array(card.utf8))
+        let period = try ReportPeriod.billingPeriod(month: "2026-11", rule: schedule.billingPeriod)
+        func render(_ source: UsageSource) throws -> (String, Double) {
+            let started = ContinuousClock.now
+            let report = try ReportBuilder.build(
+                store: store, request: ReportRequest(schedule: schedule, period: period, usageSource: source))
+            let json = ReportRenderer.render(report, as: .json)
+            return (json, (ContinuousClock.now - started).seconds)
+        }
+        var (fromRollups, rollupSeconds) = try render(.rollups)
+        for _ in 0..<2 {
+            let (json, seconds) = try render(.rollups)
+            fromRollups = json
+            rollupSeconds = min(rollupSeconds, seconds)
+        }
+        let (fromBase, baseSeconds) = try render(.requestLogs)
+        let label = "report  monthly JSON, \(count / 1_000_000 > 0 ? "\(count / 1_000_000) M" : "\(count)") events"
+        print(
+            label.padding(toLength: 58, withPad: " ", startingAt: 0)
+                + String(
+                    format: " %10.3f s from rollups  %7.3f s from proxy_request_logs  %6.1f×  (target < 1 s)%@",
+                    rollupSeconds, baseSeconds, baseSeconds / rollupSeconds,
+                    fromRollups == fromBase ? "" : "  MISMATCH: the two reports differ"))
+    }
+
+    /// Creates the projection schema at `path` and fills `proxy_request_logs` with `count` rows.
+    private static func makeDatabase(path: String, count: Int) throws {
+        try ProjectionStore(path: path).close()
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = OFF")
+            try db.execute(sql: "PRAGMA cache_size = -262144")  // KiB: 256 MiB
+        }
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        let step = monthLength / Int64(max(count, 1))
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1),
+                    e AS (SELECT i, ?2 + i * ?3 AS us, i % 5 = 0 AS api, i % 14 != 0 AS ok,
+                                 1000 + i % 3000 AS up, CASE WHEN i % 14 != 0 THEN 200000 + (i * 7919) % 2800000
+                                                             ELSE 300 + i % 4700 END AS down
+                          FROM n)
+                    INSERT INTO proxy_request_logs (
+                        event_id, timestamp, timestamp_us, component, operation, video_id, channel_name, job_id,
+                        correlation_id, success, error_type, estimated_bytes, duration_ms, created_at,
+                        request_bytes, response_bytes, http_status, bytes_measured, proxied, attempt,
+                        ledger_partition, ledger_sequence, schema_version)
+                    SELECT printf('%012d', i), t, us,
+                           CASE WHEN api THEN 'api-youtube-service' ELSE 'transcribe-worker' END,
+                           CASE WHEN NOT api THEN 'subtitle-download'
+                                ELSE CASE i / 5 % 3 WHEN 0 THEN 'channel-listing' WHEN 1 THEN 'video-metadata'
+                                                    ELSE 'batch-metadata' END END,
+                           CASE WHEN api AND i / 5 % 3 = 0 THEN NULL ELSE 'v' || (i / 40) END,
+                           CASE WHEN api AND i / 5 % 3 = 0 THEN '@channel' || (i / 15 % 200) END,
+                           'job-' || (i / 200), NULL, ok,
+                           CASE WHEN ok THEN NULL ELSE CASE i % 4 WHEN 0 THEN 'rate_limited' WHEN 1 THEN 'bot_check'
+                                WHEN 2 THEN 'connection_error' ELSE 'timeout' END END,
+                           up + down, 200 + i % 19800, t, up, down, CASE WHEN ok THEN 200 ELSE 429 END, 1,
+                           i % 50 != 0, 1, 0, i, 1
+                    -- RFC 3339 text without strftime (faster): the 30 days from ?2 are November 2026.
+                    FROM (SELECT *, printf('2026-11-%02dT%02d:%02d:%02d.%06dZ', 1 + (us - ?2) / 86400000000,
+                                           (us - ?2) / 3600000000 % 24, (us - ?2) / 60000000 % 60,
+                                           (us - ?2) / 1000000 % 60, us % 1000000) AS t FROM e)
+                    """,
+                arguments: [count, monthStart, step])
+            try db.execute(
+                sql: """
+                    DELETE FROM grdb_migrations WHERE identifier LIKE 'v2%';
+                    DROP TABLE proxy_usage_hourly_by_key;
+                    INSERT INTO projection_checkpoints VALUES (0, ?);
+                    """,
+                arguments: [count])
+        }
+    }
+}

@@ -12,8 +12,7 @@ import TestSupport
 
     @Test func appendCatRoundTripAndDuplicates() throws {
         try #require(FileManager.default.isExecutableFile(atPath: BuiltExecutable.proxyLedger), "build proxy-ledger first")
-        let scratch = try ScratchDirectory("cli")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("cli")
         let events = EventFactory.events(30)
         let appended = try BuiltExecutable.run(["append", "--ledger", scratch.path, "--format", "json"], stdin: lines(events))
         #expect(appended.status == 0, "\(appended.stderr)")
@@ -37,8 +36,7 @@ import TestSupport
 
     @Test func badLineRejectsTheWholeBatchWithLineAndField() throws {
         try #require(FileManager.default.isExecutableFile(atPath: BuiltExecutable.proxyLedger), "build proxy-ledger first")
-        let scratch = try ScratchDirectory("cli-bad")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("cli-bad")
         var input = lines(EventFactory.events(2))
         input += Array(#"{"event_id":"0b6c3f0e-7a52-4a8e-9d0e-4f4f7f1c2d3e","timestamp":"last tuesday"}"#.utf8) + [0x0A]
         input += lines(EventFactory.events(1))
@@ -53,8 +51,7 @@ import TestSupport
 
     @Test func verifyExitsNonZeroWithSegmentAndOffset() throws {
         try #require(FileManager.default.isExecutableFile(atPath: BuiltExecutable.proxyLedger), "build proxy-ledger first")
-        let scratch = try ScratchDirectory("cli-verify")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("cli-verify")
         _ = try BuiltExecutable.run(["append", "--ledger", scratch.path], stdin: lines(EventFactory.events(10)))
         let segment = scratch.path + "/partition-0/00000000000000000000.seg"
         var bytes = try POSIXFile.readAll(segment)

@@ -6,7 +6,7 @@ import TestSupport
 
 @Suite struct CorruptionTests {
     /// Writes `batches` frames of 10 events and returns the segment path.
-    func makeLedger(_ scratch: ScratchDirectory, batches: Int) async throws -> String {
+    func makeLedger(_ scratch: TemporaryDirectory, batches: Int) async throws -> String {
         let writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path, fsyncPolicy: .none))
         for index in 0..<batches { _ = try await writer.append(EventFactory.events(10, seed: index)) }
         try await writer.close()
@@ -19,8 +19,7 @@ import TestSupport
 
     @Test(arguments: [1, 20, 47, 48, 100])
     func tornFinalFrameIsTruncatedOnOpen(cut: Int) async throws {
-        let scratch = try ScratchDirectory("torn")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("torn")
         let segment = try await makeLedger(scratch, batches: 3)
         let offsets = try frameOffsets(segment)
         let handle = try #require(FileHandle(forUpdatingAtPath: segment))
@@ -41,8 +40,7 @@ import TestSupport
     }
 
     @Test func bitFlipIsReportedWithFileAndOffsetAndNeverSkipped() async throws {
-        let scratch = try ScratchDirectory("flip")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("flip")
         let segment = try await makeLedger(scratch, batches: 3)
         let offsets = try frameOffsets(segment)
         var bytes = try POSIXFile.readAll(segment)
@@ -64,8 +62,7 @@ import TestSupport
     }
 
     @Test func flippedHeaderFieldFailsTheChecksum() async throws {
-        let scratch = try ScratchDirectory("header")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("header")
         let segment = try await makeLedger(scratch, batches: 2)
         var bytes = try POSIXFile.readAll(segment)
         bytes[16] ^= 0x01  // record count of frame 0

@@ -13,8 +13,7 @@ import TestSupport
     @Test func sigkillDuringAppendLosesNoAcknowledgedEvent() async throws {
         let binary = BuiltExecutable.proxyLedger
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build proxy-ledger first (make test does)")
-        let scratch = try ScratchDirectory("crash")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("crash")
         var generator = SystemRandomNumberGenerator()
         var acknowledged: [UUID: UInt64] = [:]
         var killedWithAcks = 0

@@ -13,8 +13,7 @@ func readAll(_ directory: String) throws -> [LedgerRecord] {
 
 @Suite struct LedgerWriterTests {
     @Test func appendsAndReadsBackEveryField() async throws {
-        let scratch = try ScratchDirectory("append")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("append")
         let events = EventFactory.events(500)
         let writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path))
         let first = try await writer.append(Array(events[..<200]))
@@ -30,8 +29,7 @@ func readAll(_ directory: String) throws -> [LedgerRecord] {
     }
 
     @Test func duplicateEventIDIsStoredOnceAcrossBatchesAndRestarts() async throws {
-        let scratch = try ScratchDirectory("dedupe")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("dedupe")
         let events = EventFactory.events(10)
         var writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path))
         _ = try await writer.append(events)
@@ -54,8 +52,7 @@ func readAll(_ directory: String) throws -> [LedgerRecord] {
     }
 
     @Test func concurrentAppendersShareFramesAndGetContinuousSequences() async throws {
-        let scratch = try ScratchDirectory("group")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("group")
         let writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path, fsyncPolicy: .always))
         let acks = try await withThrowingTaskGroup(of: [AppendAcknowledgement].self) { group in
             for producer in 0..<256 {
@@ -73,8 +70,7 @@ func readAll(_ directory: String) throws -> [LedgerRecord] {
     }
 
     @Test func rotatesSegmentsBySizeAndReadsAcrossThem() async throws {
-        let scratch = try ScratchDirectory("rotate")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("rotate")
         let writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path, fsyncPolicy: .none, segmentMaxBytes: 4096))
         let events = EventFactory.events(2000)
         for start in stride(from: 0, to: 2000, by: 100) {
@@ -93,8 +89,7 @@ func readAll(_ directory: String) throws -> [LedgerRecord] {
     }
 
     @Test func secondWriterGetsAClearLockError() async throws {
-        let scratch = try ScratchDirectory("lock")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("lock")
         let writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path))
         let error = #expect(throws: LedgerError.self) { try LedgerWriter.open(LedgerConfiguration(directory: scratch.path)) }
         #expect(error?.code == .locked)
@@ -105,8 +100,7 @@ func readAll(_ directory: String) throws -> [LedgerRecord] {
     }
 
     @Test func appendAfterCloseThrows() async throws {
-        let scratch = try ScratchDirectory("closed")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("closed")
         let writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path))
         try await writer.close()
         await #expect(throws: LedgerError.self) { try await writer.append(EventFactory.events(1)) }

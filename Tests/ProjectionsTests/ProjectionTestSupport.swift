@@ -2,29 +2,9 @@ import Foundation
 import GRDB
 import Ledger
 import Testing
+import TestSupport
 
 @testable import Projections
-
-/// A fresh directory under the system temporary directory, removed when released.
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        let template = FileManager.default.temporaryDirectory.path + "/projections-test-XXXXXX"
-        var bytes = Array(template.utf8CString)
-        let created = bytes.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.flatMap { mkdtemp($0) }
-        }
-        let made = try #require(created)
-        path = String(cString: made)
-    }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-}
 
 /// Records held in memory, standing in for a `LedgerReader`.
 struct InMemoryLedger: LedgerRecordSource {

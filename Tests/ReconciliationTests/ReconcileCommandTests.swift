@@ -11,8 +11,8 @@ import TestSupport
 struct ReconcileCommandTests {
     /// A projection with one event of 1 000 bytes at 2026-11-01T00:00:01Z, and a Squid log whose
     /// line for it reports `theirs` bytes.
-    static func fixture(theirs: Int) throws -> (ScratchDirectory, db: String, log: String) {
-        let scratch = try ScratchDirectory("reconcile-cli")
+    static func fixture(theirs: Int) throws -> (TemporaryDirectory, db: String, log: String) {
+        let scratch = try TemporaryDirectory("reconcile-cli")
         let db = scratch.file("p.sqlite")
         let store = try ProjectionStore(path: db)
         let event = ProxyRequestEvent(
@@ -31,7 +31,6 @@ struct ReconcileCommandTests {
     func exitStatus() throws {
         try #require(FileManager.default.isExecutableFile(atPath: BuiltExecutable.proxyLedger), "build proxy-ledger first")
         let (within, db, log) = try Self.fixture(theirs: 1_005)
-        defer { within.remove() }
         let ok = try BuiltExecutable.run(["reconcile", "--db", db, "--squid-log", log, "--fail-over", "1"])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains("2026-11-01T00:00Z") && ok.stdout.contains("unattributed"))
@@ -43,7 +42,6 @@ struct ReconcileCommandTests {
         #expect(try VendorUsageStore.dailyRows(databasePath: db).first?.bytes == 1_005)
 
         let (over, db2, log2) = try Self.fixture(theirs: 1_100)
-        defer { over.remove() }
         let failed = try BuiltExecutable.run(["reconcile", "--db", db2, "--squid-log", log2, "--fail-over", "1"])
         #expect(failed.status == 1)
         #expect(failed.stdout.contains("NO"))
@@ -54,7 +52,6 @@ struct ReconcileCommandTests {
     func badLines() throws {
         try #require(FileManager.default.isExecutableFile(atPath: BuiltExecutable.proxyLedger), "build proxy-ledger first")
         let (scratch, db, log) = try Self.fixture(theirs: 1_000)
-        defer { scratch.remove() }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         handle.write(Data("garbage line\n".utf8))

@@ -99,8 +99,7 @@ struct ReconcilerTests {
 
     @Test("ours from the projection and from the ledger: measured bytes, else estimated; unproxied events ignored")
     func ourSide() async throws {
-        let scratch = try ScratchDirectory("reconcile-ours")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("reconcile-ours")
         let time = LedgerTimestamp(microseconds: Self.day + Self.second)
         let events = [
             ProxyRequestEvent(timestamp: time, component: "c", operation: "o", success: true, requestBytes: 100,
@@ -129,8 +128,7 @@ struct ReconcilerTests {
 
     @Test("vendor figures are stored per day and hour; importing twice changes nothing")
     func store() throws {
-        let scratch = try ScratchDirectory("reconcile-store")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("reconcile-store")
         let path = scratch.file("p.sqlite")
         _ = try ProjectionStore(path: path)
         var vendor = Self.squid([(Self.day + Self.second, 10), (Self.day + Self.hour, 20), (Self.day + 86_400 * Self.second, 5)])
@@ -147,8 +145,7 @@ struct ReconcilerTests {
 
     @Test("vendor figures survive a projection rebuild (replay --rebuild)")
     func storeSurvivesRebuild() async throws {
-        let scratch = try ScratchDirectory("reconcile-rebuild")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("reconcile-rebuild")
         let path = scratch.file("p.sqlite")
         let ledger = scratch.file("ledger")
         let writer = try LedgerWriter.open(LedgerConfiguration(directory: ledger, fsyncPolicy: .none))

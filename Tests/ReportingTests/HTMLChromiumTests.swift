@@ -13,7 +13,7 @@ enum HeadlessChromium {
     }()
 
     /// Loads `file` and returns the serialised DOM and the console messages Chromium logged.
-    static func load(_ file: String, scratch: ScratchDirectory) throws -> (dom: String, console: [String]) {
+    static func load(_ file: String, scratch: TemporaryDirectory) throws -> (dom: String, console: [String]) {
         let executable = try #require(executable)
         let outPath = scratch.file("chromium.out")
         let errPath = scratch.file("chromium.err")
@@ -92,8 +92,7 @@ struct HTMLChromiumTests {
     }
 
     @Test func theConsoleCheckCatchesErrors() throws {
-        let scratch = try ScratchDirectory("chromium-control")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("chromium-control")
         let path = scratch.file("bad.html")
         try Data(#"<!DOCTYPE html><html><body><script>console.error("report-check")</script></body></html>"#.utf8)
             .write(to: URL(fileURLWithPath: path))

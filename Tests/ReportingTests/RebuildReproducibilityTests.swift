@@ -18,8 +18,7 @@ import Testing
     }
 
     @Test func aReportAfterReplayRebuildIsByteIdentical() async throws {
-        let scratch = try ScratchDirectory("report-rebuild")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("report-rebuild")
         let ledgerDirectory = scratch.file("ledger")
         let writer = try LedgerWriter.open(LedgerConfiguration(directory: ledgerDirectory, fsyncPolicy: .none))
         // 5,000 events 500 s apart from 2026-11-01T05:00Z (all in November in New York), plus a

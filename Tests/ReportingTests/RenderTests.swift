@@ -81,8 +81,7 @@ import Testing
     }
 
     @Test func writeCreatesTheReportsDirectory() throws {
-        let scratch = try ScratchDirectory("render-write")
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory("render-write")
         let report = try sampleReport()
         let path = scratch.file("reports/nested/r.md")
         try ReportRenderer.write(report, as: .md, to: path)

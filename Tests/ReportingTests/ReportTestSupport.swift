@@ -7,12 +7,12 @@ import Testing
 
 /// A scratch projection database filled with hand-made events.
 struct ReportFixture {
-    let scratch: ScratchDirectory
+    let scratch: TemporaryDirectory
     let store: ProjectionStore
     private(set) var sequence: UInt64 = 0
 
     init(_ label: String = "report") throws {
-        scratch = try ScratchDirectory(label)
+        scratch = try TemporaryDirectory(label)
         store = try ProjectionStore(path: scratch.file("projections.sqlite"))
     }
 
@@ -35,7 +35,6 @@ struct ReportFixture {
 
     func close() {
         try? store.close()
-        scratch.remove()
     }
 }
 

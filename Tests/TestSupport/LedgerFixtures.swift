@@ -1,21 +1,6 @@
 import Foundation
 import Ledger
 
-/// A fresh directory under the system temporary folder, removed by ``remove()``.
-public struct ScratchDirectory: Sendable {
-    public let path: String
-
-    public init(_ label: String = "test") throws {
-        path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("proxy-ledger-\(label)-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    public func file(_ name: String) -> String { "\(path)/\(name)" }
-
-    public func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// Deterministic events for ledger and projection tests.
 public enum EventFactory {
     /// `count` events starting at 2026-11-01T00:00:00Z, one second apart, with every field set.

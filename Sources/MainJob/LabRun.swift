@@ -44,10 +44,6 @@ public struct LabRunOptions: Sendable {
     /// Jobs run at once through the gateway; 0 = unlimited.
     public var maxConcurrency: Int
     public var fsyncPolicy: FsyncPolicy = .always
-    /// Route yt-dlp through the in-process metering proxy, so events carry bytes counted on the
-    /// wire (`bytes_measured=true`); `false` passes the gateway URL to yt-dlp and records the
-    /// seed's estimate.
-    public var metered = true
     /// The gateway password yt-dlp's route uses; `nil` = the lab's. A different value exercises
     /// the gateway's 407 (`auth_failure`).
     public var clientPassword: String?
@@ -102,13 +98,13 @@ public enum LabRun {
                     enabled: true, gatewayHost: lab.gateway.host, gatewayPort: lab.gateway.port,
                     username: options.username, password: options.clientPassword ?? options.password,
                     useBackbone: false, maxConcurrency: options.maxConcurrency)
-                let meter = options.metered
-                    ? try await MeteringProxy.start(
-                        upstream: MeteringUpstream(
-                            host: lab.gateway.host, port: lab.gateway.port, username: options.username,
-                            password: options.clientPassword ?? options.password),
-                        logger: logger)
-                    : nil
+                // yt-dlp goes through the in-process meter: bytes are counted on the wire, and its
+                // argv holds a one-time token instead of the gateway password.
+                let meter = try await MeteringProxy.start(
+                    upstream: MeteringUpstream(
+                        host: lab.gateway.host, port: lab.gateway.port, username: options.username,
+                        password: options.clientPassword ?? options.password),
+                    logger: logger)
                 let counters = RateLimitCounters()
                 func producer(_ component: ProxyComponent) throws -> ProducerConfiguration {
                     var configuration = ProducerConfiguration(
@@ -132,7 +128,7 @@ public enum LabRun {
                         context: OperationContext(jobID: UUID().uuidString.lowercased()))
                 }.drain(listings)
                 let (t, l) = await (transcribed, listed)
-                _ = await meter?.shutdown(grace: .seconds(2))
+                _ = await meter.shutdown(grace: .seconds(2))
                 let transcribedOK = t.filter(\.succeeded).count
                 let listedOK = l.filter(\.succeeded).count
                 return (transcribedOK, t.count - transcribedOK, listedOK, l.count - listedOK,

@@ -55,7 +55,9 @@ public struct ProducerConfiguration: Sendable {
     /// The in-process metering proxy. When set and the route is enabled, every operation gets a
     /// one-time token and yt-dlp is pointed at the meter, which adds the real gateway credentials
     /// upstream and counts the bytes on the wire (`bytes_measured=true`). yt-dlp's argv and
-    /// environment then hold no password.
+    /// environment then hold no password. Without a meter (the seed's way) yt-dlp gets the
+    /// gateway URL itself, so the password is in its argv and visible to `ps`: production
+    /// workers must set a meter.
     public var meter: MeteringProxy?
     /// Arguments added to every yt-dlp run (the lab passes `--no-check-certificates` for its
     /// self-signed HTTPS origin).

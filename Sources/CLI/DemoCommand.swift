@@ -89,7 +89,7 @@ struct DemoCommand: AsyncParsableCommand {
                 channel listings: \(report.channelListingsSucceeded) ok, \(report.channelListingsFailed) failed
                 captions: \(report.usedRealCaptions ? "real (shared/real-inputs)" : "synthetic")
                 events appended: \(report.eventsAppended); projected: \(report.replay.eventsApplied) new rows
-                gateway log: \(report.gatewayLog.count) requests seen by Squid\(temporary ? "" : " (\(lab)/squid)")
+                gateway log: \(report.gatewayLog.count) requests seen by Squid\(temporary ? "" : ", kept at \(lab)/gateway-access.log")
 
                 \(SummaryText.render(report.summary))
 

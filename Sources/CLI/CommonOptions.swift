@@ -32,6 +32,14 @@ func parseInstant(_ text: String?, option: String) throws -> LedgerTimestamp? {
     return value
 }
 
+/// A failure at run time (a missing file or tool, unreadable input), reported as one line
+/// `Error: …` with exit status 1 and without the usage text that ``ValidationError`` prints.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
+}
+
 /// Writes `text` to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))

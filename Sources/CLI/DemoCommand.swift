@@ -53,15 +53,15 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let settings = try ProxySettings.fromEnvironment()
         guard let ytDlp = YtDlp.locate() else {
-            throw ValidationError("yt-dlp not found: run `make demo`, or set PROXY_LEDGER_YTDLP to its path")
+            throw CommandFailure("yt-dlp not found: run `make demo`, or set PROXY_LEDGER_YTDLP to its path")
         }
         let missing = SquidGateway.missingTools()
         guard missing.isEmpty else {
-            throw ValidationError("missing \(missing.joined(separator: ", ")): run `make demo`, which installs squid and apache2-utils")
+            throw CommandFailure("missing \(missing.joined(separator: ", ")): run `make demo`, which installs squid and apache2-utils")
         }
         let environment = ProcessInfo.processInfo.environment
-        let settings = try ProxySettings.fromEnvironment()
         let temporary = labDir == nil
         let lab = labDir ?? "/tmp/proxy-ledger-lab-\(UUID().uuidString.prefix(8))"
         defer { if temporary { try? FileManager.default.removeItem(atPath: lab) } }

@@ -74,7 +74,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             granularities: buckets == .both ? [.hour, .day] : [buckets == .hour ? .hour : .day],
             utcOffsetSeconds: BucketGrid.parseOffset(utcOffset) ?? 0, tolerancePercent: tolerance, matchSlackMS: matchSlackMS)
         guard let window = options.window(for: vendor.records) else {
-            throw ValidationError("no vendor records and no --from/--to: nothing to compare")
+            throw CommandFailure("no vendor records and no --from/--to: nothing to compare")
         }
         options.from = window.from
         options.to = window.to
@@ -109,7 +109,7 @@ struct ReconcileCommand: AsyncParsableCommand {
                 case .ledger: resolved = .ledger
                 case .auto:
                     guard let detected = SquidAccessLogParser.detectFormat(text) else {
-                        throw ValidationError("cannot tell the Squid log format of \(squidLog); pass --squid-format")
+                        throw CommandFailure("cannot tell the Squid log format of \(squidLog); pass --squid-format")
                     }
                     resolved = detected
                 }
@@ -119,15 +119,17 @@ struct ReconcileCommand: AsyncParsableCommand {
                 return try WebshareActivityCSV.parse(try read(webshareCSV), skipBadLines: skipBadLines, file: webshareCSV)
             }
             let path = webshareStats ?? ""
-            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+            guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read \(path)") }
             return try WebshareStats.parse(data, skipBadLines: skipBadLines, file: path)
         } catch let error as ReconciliationError {
-            throw ValidationError(error.description)
+            // Bad vendor input, like a bad `append` line: the line is named, exit 65 (EX_DATAERR).
+            printError("Error: \(error)")
+            throw ExitCode(65)
         }
     }
 
     private func read(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read \(path)") }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -82,7 +82,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard FileManager.default.fileExists(atPath: databaseOptions.db) else {
-            throw ValidationError("no projection database at \(databaseOptions.db); run `proxy-ledger replay` first")
+            throw CommandFailure("no projection database at \(databaseOptions.db); run `proxy-ledger replay` first")
         }
         do {
             let schedule = try RateCardSchedule.load(path: rateCard)

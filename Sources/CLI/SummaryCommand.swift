@@ -28,7 +28,7 @@ struct SummaryCommand: AsyncParsableCommand {
     func run() async throws {
         let lower = try parseInstant(since, option: "since")
         guard FileManager.default.fileExists(atPath: databaseOptions.db) else {
-            throw ValidationError("no projection database at \(databaseOptions.db); run `proxy-ledger replay` first")
+            throw CommandFailure("no projection database at \(databaseOptions.db); run `proxy-ledger replay` first")
         }
         let store = try ProjectionStore(path: databaseOptions.db)
         let summary = try store.summary(since: lower)

@@ -3,7 +3,7 @@
 # and yt-dlp from PyPI into a venv under this project (.venv, ignored by git).
 
 SHELL := /bin/bash
-APT_PACKAGES := libzstd-dev libcurl4-openssl-dev libsqlite3-dev squid apache2-utils pkg-config python3-venv chromium
+APT_PACKAGES := libzstd-dev libcurl4-openssl-dev libsqlite3-dev squid apache2-utils pkg-config python3-venv chromium openssl
 VENV := $(CURDIR)/.venv
 YTDLP := $(VENV)/bin/yt-dlp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -71,19 +71,29 @@ extension ProjectionSchema {
         try fillByKeyRollup(db)
     }
 
-    /// Fills the empty `proxy_usage_hourly_by_key` from `proxy_request_logs` in one grouped pass
+    /// Fills the empty `proxy_usage_hourly_by_key` from `proxy_request_logs` in one statement
     /// per kind: the `v2` backfill, and a rebuild's last step after its bulk load (cheaper than
-    /// upserting per batch when most jobs and videos occur once).
+    /// the loader's per-batch upserts, which bind one group at a time in hash order).
+    ///
+    /// Each statement scans the table in rowid order and upserts one event at a time into the
+    /// primary key, instead of grouping first: the same sums (a count and a sum of
+    /// `estimated_bytes`, NULL as 0, per kind, hour and name) without sorting every event, and
+    /// since rowids follow the ledger, which is mostly in time order, the upserts stay in the
+    /// most recent hours' pages.
     ///
     /// - Throws: `DatabaseError`.
     static func fillByKeyRollup(_ db: Database) throws {
         for kind in KeyKind.allCases {
+            // `WHERE ... ORDER BY` before `ON CONFLICT` keeps the upsert unambiguous for the parser.
             try db.execute(
                 sql: """
                     INSERT INTO proxy_usage_hourly_by_key (kind, hour_us, name, requests, estimated_bytes)
-                    SELECT '\(kind.rawValue)', \(hourUS), \(kind.column), COUNT(*), COALESCE(SUM(estimated_bytes), 0)
+                    SELECT '\(kind.rawValue)', \(hourUS), \(kind.column), 1, COALESCE(estimated_bytes, 0)
                     FROM proxy_request_logs WHERE proxied = 1 AND \(kind.column) IS NOT NULL
-                    GROUP BY 2, 3
+                    ORDER BY rowid
+                    ON CONFLICT (kind, hour_us, name) DO UPDATE SET
+                        requests = requests + excluded.requests,
+                        estimated_bytes = estimated_bytes + excluded.estimated_bytes
                     """)
         }
     }

@@ -13,7 +13,7 @@ extension Projector {
     ///
     /// Steps: build `<databasePath>.rebuild-<pid>` (migrated schema, secondary indexes dropped
     /// during the bulk load and created after it, `proxy_usage_hourly_by_key` filled in one
-    /// grouped pass after it), copy the tables the ledger cannot recreate (the imported vendor
+    /// upserting pass per kind after it), copy the tables the ledger cannot recreate (the imported vendor
     /// figures, see ``CarriedTables``) from the current file, switch it to WAL and checkpoint,
     /// close and fsync it, `rename(2)` it over `databasePath`, remove the old file's stale
     /// `-wal`/`-shm`, and fsync the directory. Readers see the old projection or the new one,

@@ -90,6 +90,8 @@ let package = Package(
         .target(
             name: "ProxyLab",
             dependencies: [
+                "ProxyGateway",
+                "Reconciliation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -101,6 +103,7 @@ let package = Package(
             name: "MainJob",
             dependencies: [
                 "Ledger",
+                "Reconciliation",
                 "Projections",
                 "ProxyGateway",
                 "Workers",

@@ -4,6 +4,7 @@ import Logging
 import Projections
 import ProxyGateway
 import ProxyLab
+import Reconciliation
 import Workers
 
 /// What the main job on the test lab did (`proxy-ledger demo`).
@@ -21,7 +22,7 @@ public struct LabRunReport: Sendable {
     /// What replay applied to the projection.
     public var replay: ReplayResult
     /// Squid's access log entries (the "vendor-reported usage"), read before the lab stopped.
-    public var gatewayLog: [SquidAccessLogEntry]
+    public var gatewayLog: [VendorRecord]
     public var ledgerDirectory: String
     public var databasePath: String
     public var labDirectory: String
@@ -86,7 +87,7 @@ public enum LabRun {
         let writer = try LedgerWriter.open(
             LedgerConfiguration(directory: options.ledgerDirectory, fsyncPolicy: options.fsyncPolicy), logger: logger)
         let recorder = RecordingSink(writer: writer)
-        let run: (Int, Int, Int, Int, [SquidAccessLogEntry], Bool)
+        let run: (Int, Int, Int, Int, [VendorRecord], Bool)
         do {
             run = try await withProxyLab(
                 directory: options.labDirectory, videoCount: options.transcriptionJobs,

@@ -1,10 +1,10 @@
 /// Percent-encoding for the userinfo part of a URL.
 ///
 /// Source: RFC 3986 §2.1 (percent-encoding, uppercase hex) and §2.3 (unreserved characters).
-enum PercentEncoding {
+public enum PercentEncoding {
     /// Encodes every UTF-8 byte of `text` except the unreserved characters
     /// `A-Z a-z 0-9 - . _ ~` as `%XX`. Encoding happens exactly once: `%` itself becomes `%25`.
-    static func encodeUserinfo(_ text: String) -> String {
+    public static func encodeUserinfo(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import ProxyGateway
+import Reconciliation
 import Subprocess
 
 #if canImport(Glibc)
@@ -10,7 +12,7 @@ import Subprocess
 ///
 /// Start it with ``start(_:logger:)`` and stop it with ``stop()``, or scope it with
 /// ``withSquidGateway(_:logger:_:)``. Its access log (``accessLogPath``, parsed by
-/// ``SquidAccessLog``) is the "vendor-reported usage" the ledger is reconciled against.
+/// ``accessLogEntries()``) is the "vendor-reported usage" the ledger is reconciled against.
 ///
 /// ```swift
 /// try await withSquidGateway(SquidConfiguration(directory: dir, username: "lab-user", password: pw)) {
@@ -70,8 +72,8 @@ public actor SquidGateway: CustomStringConvertible {
     /// - Important: the result contains credentials; never log it.
     /// - Parameter password: a password to use instead of the right one (for auth-failure tests).
     public nonisolated func proxyURL(password override: String? = nil) -> String {
-        let user = ProxyURLEncoding.encode(username)
-        let secret = ProxyURLEncoding.encode(override ?? password)
+        let user = PercentEncoding.encodeUserinfo(username)
+        let secret = PercentEncoding.encodeUserinfo(override ?? password)
         return "http://\(user):\(secret)@\(host):\(port)"
     }
 
@@ -80,10 +82,23 @@ public actor SquidGateway: CustomStringConvertible {
         "SquidGateway(\(host):\(port), user: \(username), password: <redacted>)"
     }
 
-    /// Reads and parses the access log written so far.
+    /// Reads and parses the access log written so far (the `ledger` logformat, with
+    /// Reconciliation's ``SquidAccessLogParser``); an absent log yields `[]`.
     /// - Throws: ``ProxyLabError`` with code `.fileSystem` when the log cannot be read.
-    public nonisolated func accessLogEntries() throws -> [SquidAccessLogEntry] {
-        try SquidAccessLog.read(path: accessLogPath)
+    public nonisolated func accessLogEntries() throws -> [VendorRecord] {
+        try Self.readAccessLog(path: accessLogPath)
+    }
+
+    /// Parses the lab's access log at `path`, skipping malformed lines; an absent file yields `[]`.
+    /// - Throws: ``ProxyLabError`` with code `.fileSystem` when the file exists but cannot be read.
+    public static func readAccessLog(path: String) throws -> [VendorRecord] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        do {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            return try SquidAccessLogParser.parse(text, format: .ledger, skipBadLines: true, file: path).records
+        } catch {
+            throw ProxyLabError(.fileSystem, "cannot read access log \(path): \(error)")
+        }
     }
 
     /// Writes the password file and config, starts `squid -f CONF -N -d1`, and waits until the

@@ -51,14 +51,3 @@ enum SquidSetup {
         return state == "Z" || state == "X"
     }
 }
-
-/// Percent-encoding for user info in proxy URLs.
-public enum ProxyURLEncoding {
-    /// Percent-encodes everything except RFC 3986 unreserved characters, like Python's
-    /// `urllib.parse.quote(value, safe='')`: `p@ss:w/rd%#1` becomes `p%40ss%3Aw%2Frd%25%231`.
-    public static func encode(_ value: String) -> String {
-        let allowed = CharacterSet(
-            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
-    }
-}

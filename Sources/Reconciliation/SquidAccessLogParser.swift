@@ -91,9 +91,11 @@ public enum SquidAccessLogParser {
         let codeStatus = fields[3].split(separator: "/", omittingEmptySubsequences: false)
         guard codeStatus.count == 2, !codeStatus[0].isEmpty, let status = Int(codeStatus[1]), codeStatus[1].count == 3
         else { return .failure(LineError(message: "bad result code/status \"\(fields[3].prefix(30))\"")) }
+        let userField = fields[format == .native ? 7 : 8]
         var record = VendorRecord(
             timestamp: time, bytes: 0, durationMS: elapsed, status: status, method: String(fields[format == .native ? 5 : 6]),
-            target: String(fields[format == .native ? 6 : 7]))
+            target: String(fields[format == .native ? 6 : 7]), resultCode: String(codeStatus[0]),
+            user: userField == "-" ? nil : String(userField).removingPercentEncoding ?? String(userField))
         switch format {
         case .native:
             guard let reply = Int64(fields[4]), reply >= 0 else { return .failure(LineError(message: "bad byte count")) }

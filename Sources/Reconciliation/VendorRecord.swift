@@ -38,12 +38,16 @@ public struct VendorRecord: Sendable, Hashable {
     public var target: String?
     /// The vendor's error reason (CSV `Error Reason`; `None` is stored as `nil`).
     public var errorReason: String?
+    /// Squid's request status, e.g. `TCP_TUNNEL` or `TCP_DENIED` (`%Ss`), if known.
+    public var resultCode: String?
+    /// The authenticated (or attempted) user (Squid `%un`, percent-decoded); `nil` for `-`.
+    public var user: String?
 
     /// Creates a record.
     public init(
         timestamp: LedgerTimestamp, bytes: Int64, requestBytes: Int64? = nil, responseBytes: Int64? = nil,
         durationMS: Int64 = 0, status: Int? = nil, method: String? = nil, target: String? = nil,
-        errorReason: String? = nil
+        errorReason: String? = nil, resultCode: String? = nil, user: String? = nil
     ) {
         self.timestamp = timestamp
         self.bytes = bytes
@@ -54,6 +58,8 @@ public struct VendorRecord: Sendable, Hashable {
         self.method = method
         self.target = target
         self.errorReason = errorReason
+        self.resultCode = resultCode
+        self.user = user
     }
 }
 

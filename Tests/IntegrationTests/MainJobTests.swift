@@ -31,14 +31,14 @@ import TestSupport
         #expect(report.events.allSatisfy { $0.proxied && $0.success && ($0.estimatedBytes ?? 0) > 0 })
 
         // Every successful job left a request in Squid's access log, made by the lab user.
-        let logged = report.gatewayLog.filter { $0.user == LabSupport.username && $0.httpStatus == 200 }
-        let loggedURLs = Set(logged.map(\.url))
+        let logged = report.gatewayLog.filter { $0.user == LabSupport.username && $0.status == 200 }
+        let loggedURLs = Set(logged.compactMap(\.target))
         let lab = root + "/lab"
         for event in report.events where event.operation == "subtitle-download" {
             let videoID = try #require(event.videoID)
             #expect(loggedURLs.contains { $0.hasSuffix("/captions/\(videoID).en.json3") }, "no gateway request for \(videoID)")
         }
-        #expect(logged.filter { $0.url.hasSuffix(".rss") }.count == 2)
+        #expect(logged.filter { $0.target?.hasSuffix(".rss") == true }.count == 2)
         #expect(FileManager.default.fileExists(atPath: lab + "/squid/gateway-access.log"), "lab files are kept")
 
         // The ledger verifies, and the projection holds exactly the events.

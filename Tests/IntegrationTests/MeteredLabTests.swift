@@ -45,9 +45,9 @@ import TestSupport
         // Each job is matched by its URL in Squid's log: request and reply bytes agree within 0.5 %.
         for event in report.events where event.operation == "subtitle-download" {
             let videoID = try #require(event.videoID)
-            let lines = report.gatewayLog.filter { $0.url.hasSuffix("/captions/\(videoID).en.json3") }
+            let lines = report.gatewayLog.filter { $0.target?.hasSuffix("/captions/\(videoID).en.json3") == true }
             #expect(lines.count == 1)
-            let theirs = lines.reduce(Int64(0)) { $0 + $1.requestBytes + $1.replyBytes }
+            let theirs = lines.reduce(Int64(0)) { $0 + $1.bytes }
             let ours = event.estimatedBytes ?? 0
             #expect(abs(Double(ours - theirs)) <= 0.005 * Double(theirs), "\(videoID): ours \(ours), Squid \(theirs)")
         }
@@ -65,13 +65,13 @@ import TestSupport
         let report = try await LabRun.run(options, logger: logger)
         #expect(report.transcriptionsSucceeded == 4)
         #expect(report.channelListingsSucceeded == 1)
-        let tunnels = report.gatewayLog.filter { $0.method == "CONNECT" && $0.httpStatus == 200 }
+        let tunnels = report.gatewayLog.filter { $0.method == "CONNECT" && $0.status == 200 }
         #expect(tunnels.count >= 5, "every operation crosses the gateway as a CONNECT tunnel")
         // Squid also logs the lab's readiness probe: a connection closed before any request, 0 bytes.
-        let traffic = report.gatewayLog.filter { $0.requestBytes + $0.replyBytes > 0 }
+        let traffic = report.gatewayLog.filter { $0.bytes > 0 }
         #expect(traffic.allSatisfy { $0.method == "CONNECT" }, "\(traffic.map(\.method))")
         let ours = report.events.reduce(Int64(0)) { $0 + ($1.estimatedBytes ?? 0) }
-        let theirs = report.gatewayLog.reduce(Int64(0)) { $0 + $1.requestBytes + $1.replyBytes }
+        let theirs = report.gatewayLog.reduce(Int64(0)) { $0 + $1.bytes }
         #expect(abs(Double(ours - theirs)) <= 0.005 * Double(theirs), "ours \(ours), Squid \(theirs)")
         let result = try reconcile(options)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
@@ -93,7 +93,7 @@ import TestSupport
             let text = String(decoding: event.jsonLine(), as: UTF8.self)
             #expect(!text.contains(wrong) && !text.contains(options.password))
         }
-        #expect(report.gatewayLog.contains { $0.resultCode.hasPrefix("TCP_DENIED") && $0.httpStatus == 407 })
+        #expect(report.gatewayLog.contains { $0.resultCode?.hasPrefix("TCP_DENIED") == true && $0.status == 407 })
         let catted = try BuiltExecutable.run(["cat", "--ledger", options.ledgerDirectory])
         #expect(!catted.stdout.contains(wrong) && !catted.stdout.contains(options.password))
         #expect(catted.stdout.contains("\"auth_failure\""))

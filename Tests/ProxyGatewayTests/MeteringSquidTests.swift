@@ -56,11 +56,10 @@ struct MeteringSquidTests {
                     await proxy.shutdown(grace: .seconds(1))
                 }
                 // Squid writes its log line when the transaction ends; give it a moment.
-                var entries: [SquidAccessLogEntry] = []
-                for _ in 0..<100 {
-                    entries = try squid.accessLogEntries()
-                    if entries.count >= 3 { break }
+                var entries = try squid.accessLogEntries()
+                for _ in 0..<100 where entries.count < 3 {
                     try await Task.sleep(for: .milliseconds(50))
+                    entries = try squid.accessLogEntries()
                 }
                 let good = usages[0]
                 #expect(good.gatewayFailure == nil && good.exchanges.count == 2)
@@ -68,10 +67,10 @@ struct MeteringSquidTests {
                 let denied = usages[1]
                 #expect(denied.gatewayFailure?.errorType == .authFailure && denied.totalBytes > 0)
                 #expect(denied.suppressedAfterAuthFailure == 1)
-                let logged = entries.reduce(Int64(0)) { $0 + $1.totalBytes }
-                #expect(entries.filter { $0.httpStatus == 407 }.count == 1)
+                let logged = entries.reduce(Int64(0)) { $0 + $1.bytes }
+                #expect(entries.filter { $0.status == 407 }.count == 1)
                 #expect(logged == good.totalBytes + denied.totalBytes, "squid logged \(logged)")
-                #expect(entries.reduce(Int64(0)) { $0 + $1.requestBytes } == good.requestBytes + denied.requestBytes)
+                #expect(entries.reduce(Int64(0)) { $0 + ($1.requestBytes ?? 0) } == good.requestBytes + denied.requestBytes)
                 #expect(!store.text.contains(LabSupport.hardPassword))
             }
         }

@@ -70,14 +70,14 @@ struct LabEndToEndTests {
         #expect(listingEvent.channelName == "lab-channel-1" && (listingEvent.estimatedBytes ?? 0) > 0)
         #expect(listing.entries.map(\.id) == fixtures.videos.map(\.id))
 
-        let entries = try SquidAccessLog.read(path: accessLog)
+        let entries = try SquidGateway.readAccessLog(path: accessLog)
         for video in fixtures.videos {
-            let entry = entries.first { $0.method == "GET" && $0.url == video.captionURL }
+            let entry = entries.first { $0.method == "GET" && $0.target == video.captionURL }
             #expect(entry?.user == LabSupport.username)
-            #expect(entry?.httpStatus == 200)
-            #expect((entry?.replyBytes ?? 0) > video.captionBytes)
+            #expect(entry?.status == 200)
+            #expect((entry?.responseBytes ?? 0) > video.captionBytes)
         }
-        #expect(entries.contains { $0.url == fixtures.channels[0].feedURL && $0.user == LabSupport.username })
+        #expect(entries.contains { $0.target == fixtures.channels[0].feedURL && $0.user == LabSupport.username })
     }
 
     @Test func wrongPasswordIsRecordedAsAuthFailure() async throws {
@@ -114,7 +114,7 @@ struct LabEndToEndTests {
         #expect(events.count == 2)
         #expect(events.allSatisfy { !$0.success && $0.errorType == .authFailure && $0.httpStatus == 407 })
         #expect(
-            try SquidAccessLog.read(path: accessLog).contains { $0.resultCode == "TCP_DENIED" && $0.httpStatus == 407 })
+            try SquidGateway.readAccessLog(path: accessLog).contains { $0.resultCode == "TCP_DENIED" && $0.status == 407 })
     }
 
     @Test func originRateLimitIsClassified() async throws {
@@ -174,11 +174,11 @@ extension LabEndToEndTests {
         let download = events[2]
         #expect(download.success && !download.proxied && download.attempt == 2)
         #expect(download.jobID != nil && download.correlationID == download.jobID)
-        #expect(try !SquidAccessLog.read(path: accessLog).contains { $0.url == videos[1].captionURL })
+        #expect(try !SquidGateway.readAccessLog(path: accessLog).contains { $0.target == videos[1].captionURL })
     }
 }
 
 /// The percent-encoded form of a password, as it would appear in a proxy URL.
 enum ProxyLabURLEncoding {
-    static func encoded(_ value: String) -> String { ProxyURLEncoding.encode(value) }
+    static func encoded(_ value: String) -> String { PercentEncoding.encodeUserinfo(value) }
 }

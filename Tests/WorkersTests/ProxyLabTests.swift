@@ -1,4 +1,5 @@
 import Foundation
+import ProxyGateway
 import TestSupport
 import Testing
 
@@ -7,24 +8,30 @@ import Testing
 #endif
 
 struct ProxyLabTests {
-    @Test func parsesTheLedgerLogFormat() throws {
-        let line =
-            "1795962929.834     16 127.0.0.1 TCP_MISS/200 423 372 GET http://127.0.0.1:18081/captions/v1.en.json3 lab-user"
-        let entry = try #require(SquidAccessLog.parse(line: line))
-        #expect(entry.timestampMS == 1_795_962_929_834)
-        #expect(entry.elapsedMS == 16 && entry.resultCode == "TCP_MISS" && entry.httpStatus == 200)
-        #expect(entry.requestBytes == 423 && entry.replyBytes == 372 && entry.totalBytes == 795)
-        #expect(entry.method == "GET" && entry.url == "http://127.0.0.1:18081/captions/v1.en.json3")
+    @Test func readsTheLedgerLogFormat() throws {
+        let directory = try TemporaryDirectory("access-log")
+        let log = directory.file("gateway-access.log")
+        try """
+            1795962929.834     16 127.0.0.1 TCP_MISS/200 423 372 GET http://127.0.0.1:18081/captions/v1.en.json3 lab-user
+            garbage
+            1795962930.054      1 127.0.0.1 TCP_DENIED/407 167 3461 CONNECT 127.0.0.1:18443 -
+
+            """.write(toFile: log, atomically: true, encoding: .utf8)
+        let entries = try SquidGateway.readAccessLog(path: log)
+        #expect(entries.count == 2, "the malformed line is skipped")
+        let entry = try #require(entries.first)
+        #expect(entry.timestamp.microseconds == 1_795_962_929_834_000)
+        #expect(entry.durationMS == 16 && entry.resultCode == "TCP_MISS" && entry.status == 200)
+        #expect(entry.requestBytes == 423 && entry.responseBytes == 372 && entry.bytes == 795)
+        #expect(entry.method == "GET" && entry.target == "http://127.0.0.1:18081/captions/v1.en.json3")
         #expect(entry.user == "lab-user")
-        let denied = try #require(
-            SquidAccessLog.parse(
-                line: "1795962930.054      1 127.0.0.1 TCP_DENIED/407 167 3461 CONNECT 127.0.0.1:18443 -"))
-        #expect(denied.user == nil && denied.httpStatus == 407 && denied.method == "CONNECT")
-        #expect(SquidAccessLog.parse(line: "garbage") == nil)
+        let denied = try #require(entries.last)
+        #expect(denied.user == nil && denied.status == 407 && denied.method == "CONNECT")
+        #expect(try SquidGateway.readAccessLog(path: directory.file("absent.log")).isEmpty)
     }
 
     @Test func percentEncodesLikePythonQuote() {
-        #expect(ProxyURLEncoding.encode("p@ss:w/rd%#1") == "p%40ss%3Aw%2Frd%25%231")
+        #expect(PercentEncoding.encodeUserinfo("p@ss:w/rd%#1") == "p%40ss%3Aw%2Frd%25%231")
     }
 
     @Test func configurationHidesThePassword() {

@@ -24,8 +24,7 @@ enum UsageReader {
     static let hour: Int64 = 3_600_000_000
 
     static func hourStart(_ microseconds: Int64) -> Int64 {
-        let remainder = microseconds % hour
-        return microseconds - (remainder < 0 ? remainder + hour : remainder)
+        LedgerTimestamp(microseconds: microseconds).hourStart.microseconds
     }
 
     static func text(_ microseconds: Int64) -> String {

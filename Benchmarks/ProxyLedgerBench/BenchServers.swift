@@ -107,6 +107,40 @@ final class TunnelProxy: Sendable {
     }
 }
 
+// MARK: - A bare relay hop (the ceiling for any relay)
+
+/// A TCP relay with nothing in it: each connection is forwarded to `port` by two blocking threads
+/// that `recv` into a 1 MiB buffer and `send` it on, the same two copies the metering proxy makes,
+/// without NIO, parsing or counting. Clients talk to the upstream proxy through it unchanged. What
+/// it costs against a direct connection is what one more loopback hop costs on this machine.
+final class BareRelay: Sendable {
+    let port: Int
+    private let listener: Int32
+
+    init(forwardingTo upstreamPort: Int) throws {
+        (listener, port) = try Socket.listen()
+        let listener = listener
+        Socket.spawn {
+            Socket.acceptLoop(listener) { client in
+                defer { close(client) }
+                guard let upstream = try? Socket.connect(port: upstreamPort) else { return }
+                defer { close(upstream) }
+                let upstreamDone = DispatchSemaphore(value: 0)
+                Socket.spawn {
+                    let uncounted = Atomic<Int>(0)
+                    Socket.pump(from: client, to: upstream, counter: uncounted, zeroCopy: false)
+                    upstreamDone.signal()
+                }
+                let uncounted = Atomic<Int>(0)
+                Socket.pump(from: upstream, to: client, counter: uncounted, zeroCopy: false)
+                upstreamDone.wait()
+            }
+        }
+    }
+
+    func stop() { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
+}
+
 // MARK: - Blocking sockets
 
 struct BenchSocketError: Error, CustomStringConvertible {
@@ -229,12 +263,13 @@ enum Socket {
     }
 
     /// Copies `from` to `to` until EOF or an error, adding the bytes written to `counter`, then
-    /// half-closes `to` for writing.
-    static func pump(from: Int32, to: Int32, counter: borrowing Atomic<Int>) {
+    /// half-closes `to` for writing. With `zeroCopy` (and `splice(2)` available) the bytes move
+    /// through a pipe inside the kernel; otherwise through a 1 MiB user-space buffer.
+    static func pump(from: Int32, to: Int32, counter: borrowing Atomic<Int>, zeroCopy: Bool = true) {
         defer { shutdown(to, Int32(SHUT_WR)) }
         let chunk = 1 << 20
         var pipeEnds: [Int32] = [-1, -1]
-        if let splice, pipe(&pipeEnds) == 0 {
+        if zeroCopy, let splice, pipe(&pipeEnds) == 0 {
             defer { close(pipeEnds[0]); close(pipeEnds[1]) }
             _ = fcntl(pipeEnds[1], 1031, Int32(chunk))  // F_SETPIPE_SZ
             while true {

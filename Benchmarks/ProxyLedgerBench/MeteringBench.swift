@@ -8,9 +8,10 @@ import Glibc
 #endif
 
 /// `make bench`, metering proxy rows (DESIGN.md §8: ≥ 90 % of direct throughput on a 1 GiB
-/// loopback transfer): the same 1 GiB download through a `CONNECT` tunnel, once straight to the
-/// upstream proxy (the baseline, measured in the same run) and once through ``MeteringProxy`` in
-/// front of it; then the latency the metering hop adds to a small request.
+/// loopback transfer): the same 1 GiB download through a `CONNECT` tunnel, straight to the
+/// upstream proxy (the baseline, measured in the same run), through ``MeteringProxy`` in front of
+/// it, and through a ``BareRelay`` in front of it (one more hop with nothing in it: the ceiling
+/// for any relay on this machine); then the latency the metering hop adds to a small request.
 ///
 /// Everything runs on 127.0.0.1 and is written here with blocking POSIX sockets on threads, so the
 /// stand-ins are not the bottleneck:
@@ -20,7 +21,7 @@ import Glibc
 ///   available), counting what it writes to its client, as Squid's `%<st` would.
 enum MeteringBench {
     static let transferBytes = 1 << 30
-    static let rounds = 5
+    static let rounds = 7
     static let latencyRequests = 200
     static let username = "bench-rotate"
     static let password = "p@ss:w/rd%#"
@@ -36,18 +37,24 @@ enum MeteringBench {
         let proxy = try await MeteringProxy.start(
             upstream: try MeteringUpstream(host: "127.0.0.1", port: upstream.port, username: username, password: password),
             logger: logger)
-        let direct = Client(proxyPort: upstream.port, authorization: basic(username + ":" + password), originPort: origin.port)
+        let relay = try BareRelay(forwardingTo: upstream.port)
+        defer { relay.stop() }
+        let gatewayAuthorization = basic(username + ":" + password)
+        let direct = Client(proxyPort: upstream.port, authorization: gatewayAuthorization, originPort: origin.port)
+        let relayed = Client(proxyPort: relay.port, authorization: gatewayAuthorization, originPort: origin.port)
 
-        // Throughput: direct and metered alternately, median of `rounds` each.
+        // Throughput: direct, bare relay and metered in turn, median of `rounds` each.
         var directRates: [Double] = []
+        var relayRates: [Double] = []
         var meteredRates: [Double] = []
         var counted: (request: Int64, response: Int64) = (0, 0)
         var onWire: (request: Int, response: Int) = (0, 0)
         for _ in 0..<rounds {
             directRates.append(Double(transferBytes) / (try direct.download(transferBytes)).seconds)
+            relayRates.append(Double(transferBytes) / (try relayed.download(transferBytes)).seconds)
             let lease = proxy.register(OperationAttribution(component: "bench", operation: "download-1gib"))
             let metered = Client(proxyPort: proxy.port, authorization: basic(lease.token + ":"), originPort: origin.port)
-            await upstream.waitUntilIdle()  // the direct tunnel's last counts are in
+            await upstream.waitUntilIdle()  // the earlier tunnels' last counts are in
             upstream.resetCounts()
             let elapsed = try metered.download(transferBytes)
             let usage = await lease.finish()
@@ -57,15 +64,20 @@ enum MeteringBench {
             onWire = upstream.counts
         }
         let directRate = median(directRates)
+        let relayRate = median(relayRates)
         let meteredRate = median(meteredRates)
         let label = { (text: String) in text.padding(toLength: 58, withPad: " ", startingAt: 0) }
         print(label("metering  1 GiB CONNECT download, direct to the upstream")
             + String(format: " %10.0f MB/s      (baseline, median of %d)", directRate / 1e6, rounds))
+        print(label("metering  1 GiB CONNECT download, through a bare relay hop")
+            + String(format: " %10.0f MB/s  %6.1f %% of direct   (the ceiling for any relay here)",
+                relayRate / 1e6, 100 * relayRate / directRate))
         print(label("metering  1 GiB CONNECT download, through MeteringProxy")
-            + String(format: " %10.0f MB/s  %6.1f %% of direct   (target ≥ 90 %%)", meteredRate / 1e6, 100 * meteredRate / directRate))
-        print(String(format: "          rounds (MB/s): direct %@, metered %@",
-            directRates.map { String(format: "%.0f", $0 / 1e6) }.joined(separator: " ") as NSString,
-            meteredRates.map { String(format: "%.0f", $0 / 1e6) }.joined(separator: " ") as NSString))
+            + String(format: " %10.0f MB/s  %6.1f %% of direct   (target ≥ 90 %%; %.1f %% of the bare relay)",
+                meteredRate / 1e6, 100 * meteredRate / directRate, 100 * meteredRate / relayRate))
+        let megabytes = { (rates: [Double]) in rates.map { String(format: "%.0f", $0 / 1e6) }.joined(separator: " ") as NSString }
+        print(String(format: "          rounds (MB/s): direct %@; bare relay %@; metered %@",
+            megabytes(directRates), megabytes(relayRates), megabytes(meteredRates)))
         let exact = counted.response == Int64(onWire.response) && counted.request == Int64(onWire.request)
         print(String(format: "          counted %lld B down / %lld B up; upstream wire %d B down / %d B up (%@; ≥ 1 GiB: %@)",
             counted.response, counted.request, onWire.response, onWire.request,

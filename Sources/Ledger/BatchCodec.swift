@@ -17,8 +17,17 @@ enum BatchCodec {
         .bandwidthExhausted, .notFound, .httpError, .unknown,
     ]
 
-    /// Encodes `records` (schema version and event; positions are implied by the frame header).
-    static func encode(_ events: [ProxyRequestEvent], schemaVersion: Int = 1) -> [UInt8] {
+    /// Encodes `events` (positions are implied by the frame header).
+    ///
+    /// Arithmetic never traps: counts are checked before they become varints, and the timestamp
+    /// deltas are two's-complement differences (`&-`) that decoding undoes exactly with `&+`.
+    /// Any Int64 byte count ≥ 0 round-trips; the 1 PB policy bound is the writer's
+    /// (``ProxyRequestEvent/validate()``), not the codec's.
+    ///
+    /// - Throws: ``LedgerError`` `.invalidEvent` naming the event id and field when a count that
+    ///   the format stores unsigned is negative (`http_status`, the byte counts, `duration_ms`,
+    ///   `attempt`).
+    static func encode(_ events: [ProxyRequestEvent], schemaVersion: Int = 1) throws(LedgerError) -> [UInt8] {
         let count = events.count
         var dictionary: [String: Int] = [:]
         var dictionaryColumn = ByteWriter()
@@ -59,8 +68,18 @@ enum BatchCodec {
                 idValues.raw(value.utf8)
             }
         }
-        func optionalCount(_ writer: inout ByteWriter, _ value: Int64?) {
-            writer.varint(value.map { UInt64($0) + 1 } ?? 0)
+        /// `value` as unsigned, or `.invalidEvent` naming the event and field when it is negative.
+        func unsigned(_ value: Int64, _ field: String, _ event: ProxyRequestEvent) throws(LedgerError) -> UInt64 {
+            guard let result = UInt64(exactly: value) else {
+                let id = UUIDText.lowercase(event.eventID)
+                throw LedgerError(.invalidEvent, "event \(id): field \"\(field)\" is negative (\(value))")
+            }
+            return result
+        }
+        /// 0 for nil, else the value + 1 (cannot overflow: the value is at most Int64.max).
+        func optionalCount(_ value: Int64?, _ field: String, _ event: ProxyRequestEvent) throws(LedgerError) -> UInt64 {
+            guard let value else { return 0 }
+            return try unsigned(value, field, event) + 1
         }
 
         var previous: Int64 = 0
@@ -83,17 +102,21 @@ enum BatchCodec {
             flags.byte(
                 (event.success ? 1 : 0) | (event.bytesMeasured ? 2 : 0) | (event.proxied ? 4 : 0)
                     | UInt8(errorIndex << 3))
-            statuses.varint(event.httpStatus.map { UInt64($0) + 1 } ?? 0)
-            optionalCount(&upBytes, event.requestBytes)
-            optionalCount(&downBytes, event.responseBytes)
+            statuses.varint(try optionalCount(event.httpStatus.map { Int64($0) }, "http_status", event))
+            upBytes.varint(try optionalCount(event.requestBytes, "request_bytes", event))
+            downBytes.varint(try optionalCount(event.responseBytes, "response_bytes", event))
             if let estimate = event.estimatedBytes {
-                let isSum = event.requestBytes.map { up in event.responseBytes.map { up + $0 == estimate } ?? false } ?? false
-                estimates.varint(isSum ? 1 : UInt64(estimate) + 2)
+                var isSum = false
+                if let up = event.requestBytes, let down = event.responseBytes {
+                    let (sum, overflow) = up.addingReportingOverflow(down)
+                    isSum = !overflow && sum == estimate
+                }
+                estimates.varint(isSum ? 1 : try unsigned(estimate, "estimated_bytes", event) + 2)
             } else {
                 estimates.varint(0)
             }
-            durations.varint(UInt64(event.durationMS))
-            attempts.varint(event.attempt)
+            durations.varint(try unsigned(event.durationMS, "duration_ms", event))
+            attempts.varint(try unsigned(Int64(event.attempt), "attempt", event))
             if event.extra.isEmpty {
                 extras.varint(0)
             } else {
@@ -151,7 +174,9 @@ enum BatchCodec {
         }
         func optionalCount(_ reader: inout ByteReader) throws -> Int64? {
             let raw = try reader.varint()
-            return raw == 0 ? nil : Int64(raw - 1)
+            guard raw != 0 else { return nil }
+            guard let value = Int64(exactly: raw - 1) else { throw ByteReader.Overrun() }
+            return value
         }
 
         var events: [ProxyRequestEvent] = []
@@ -171,17 +196,20 @@ enum BatchCodec {
             let flag = try flags.byte()
             let errorIndex = Int(flag >> 3)
             guard errorIndex <= errorTypeCodes.count else { throw ByteReader.Overrun() }
-            let status = try statuses.varint()
+            let status = try optionalCount(&statuses).map { Int($0) }  // Int is 64-bit on every supported platform
             let up = try optionalCount(&upBytes)
             let down = try optionalCount(&downBytes)
             let estimateRaw = try estimates.varint()
-            let estimate: Int64? =
-                switch estimateRaw {
-                case 0: nil
-                case 1: (up ?? 0) + (down ?? 0)
-                default: Int64(estimateRaw - 2)
-                }
-            let duration = Int64(try durations.varint())
+            var estimate: Int64? = nil
+            if estimateRaw == 1 {
+                let (sum, overflow) = (up ?? 0).addingReportingOverflow(down ?? 0)
+                guard !overflow else { throw ByteReader.Overrun() }
+                estimate = sum
+            } else if estimateRaw > 1 {
+                guard let value = Int64(exactly: estimateRaw - 2) else { throw ByteReader.Overrun() }
+                estimate = value
+            }
+            guard let duration = Int64(exactly: try durations.varint()) else { throw ByteReader.Overrun() }
             let attempt = try attempts.intVarint()
             let extraLength = try extras.intVarint()
             var extra: [String: JSONValue] = [:]
@@ -194,7 +222,7 @@ enum BatchCodec {
                     operation: operation, videoID: video, channelName: channel, jobID: jobID,
                     correlationID: correlationID, success: flag & 1 != 0,
                     errorType: errorIndex == 0 ? nil : errorTypeCodes[errorIndex - 1],
-                    httpStatus: status == 0 ? nil : Int(status - 1), requestBytes: up, responseBytes: down,
+                    httpStatus: status, requestBytes: up, responseBytes: down,
                     estimatedBytes: estimate, bytesMeasured: flag & 2 != 0, durationMS: duration,
                     proxied: flag & 4 != 0, attempt: attempt, extra: extra))
         }

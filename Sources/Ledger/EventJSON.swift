@@ -32,11 +32,15 @@ extension ProxyRequestEvent {
     /// Parses one JSON Lines event (schema v1). Unknown fields go to ``extra``.
     ///
     /// Required: `event_id` (UUID), `timestamp` (RFC 3339, any offset), `component` and `operation`
-    /// (1–50 characters), `success`, `duration_ms` (integer ≥ 0) and `proxied`. Optional, null when
-    /// missing: the ids, `error_type` (a schema value), `http_status`, byte counts (integers ≥ 0).
-    /// `bytes_measured` defaults to false and `attempt` (≥ 1) to 1.
+    /// (1–50 characters), `success`, `duration_ms` (integer, 0 to 2 592 000 000 ms = 30 days) and
+    /// `proxied`. Optional, null when missing: the ids, `error_type` (a schema value), `http_status`
+    /// (0–999), and the byte counts `request_bytes`, `response_bytes`, `estimated_bytes` (integers,
+    /// 0 to 10^15 bytes = 1 PB per operation). `bytes_measured` defaults to false and `attempt`
+    /// (1–1 000 000) to 1. The ranges are ``integerRanges``. An integer may be written in exponent
+    /// form (`1e3` is 1000); a fraction (`1.5`) is rejected.
     ///
-    /// - Throws: ``EventDecodingError`` naming the field at fault (without a line number).
+    /// - Throws: ``EventDecodingError`` naming the field at fault (without a line number), also
+    ///   for an integer outside its range.
     public init(jsonLine bytes: [UInt8]) throws(EventDecodingError) {
         let object: [String: JSONValue]
         do {
@@ -76,14 +80,14 @@ extension ProxyRequestEvent {
             correlationID: try fields.string("correlation_id"),
             success: try fields.bool("success", default: nil),
             errorType: errorType,
-            httpStatus: try fields.integer("http_status", minimum: 0).map { Int($0) },
-            requestBytes: try fields.integer("request_bytes", minimum: 0),
-            responseBytes: try fields.integer("response_bytes", minimum: 0),
-            estimatedBytes: try fields.integer("estimated_bytes", minimum: 0),
+            httpStatus: try fields.integer("http_status").map { Int($0) },
+            requestBytes: try fields.integer("request_bytes"),
+            responseBytes: try fields.integer("response_bytes"),
+            estimatedBytes: try fields.integer("estimated_bytes"),
             bytesMeasured: try fields.bool("bytes_measured", default: false),
-            durationMS: try fields.integer("duration_ms", minimum: 0, required: true) ?? 0,
+            durationMS: try fields.integer("duration_ms", required: true) ?? 0,
             proxied: try fields.bool("proxied", default: nil),
-            attempt: Int(try fields.integer("attempt", minimum: 1) ?? 1),
+            attempt: Int(try fields.integer("attempt") ?? 1),
             extra: fields.unknown
         )
     }
@@ -186,13 +190,15 @@ private struct FieldReader {
         }
     }
 
-    mutating func integer(_ name: String, minimum: Int64, required: Bool = false) throws(EventDecodingError) -> Int64? {
+    /// An integer field in its ``ProxyRequestEvent/integerRanges`` range.
+    mutating func integer(_ name: String, required: Bool = false) throws(EventDecodingError) -> Int64? {
+        let range = ProxyRequestEvent.integerRanges[name] ?? Int64.min...Int64.max
         switch take(name) {
-        case .integer(let value) where value >= minimum: return value
+        case .integer(let value) where range.contains(value): return value
         case .null?, nil:
             if required { throw EventDecodingError(field: name, reason: "is required") }
             return nil
-        default: throw EventDecodingError(field: name, reason: "must be an integer ≥ \(minimum)" + (required ? "" : " or null"))
+        default: throw EventDecodingError(field: name, reason: ProxyRequestEvent.rangeReason(name, nullable: !required))
         }
     }
 }

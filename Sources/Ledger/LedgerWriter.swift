@@ -63,10 +63,19 @@ public final class LedgerWriter: EventAppending, Sendable {
     /// - Returns: One acknowledgement per event, in order. An event id already in the dedupe window
     ///   (or earlier in the same group) is not stored again and is acknowledged with its original
     ///   position and `duplicate == true`.
-    /// - Throws: `LedgerError` `.closed` after ``close()``, or the write or fsync error, in which case
-    ///   nothing of the batch is acknowledged.
+    /// - Throws: `LedgerError` `.invalidEvent` naming the event id and field when an event fails
+    ///   ``ProxyRequestEvent/validate()`` (a byte count above 10^15 bytes, a duration above 30 days,
+    ///   …; nothing of the batch is written); `.closed` after ``close()``; or the write or fsync
+    ///   error, in which case nothing of the batch is acknowledged.
     public func append(_ events: [ProxyRequestEvent]) async throws -> [AppendAcknowledgement] {
         if events.isEmpty { return [] }
+        for event in events {
+            do {
+                try event.validate()
+            } catch {
+                throw LedgerError(.invalidEvent, "event \(UUIDText.lowercase(event.eventID)): \(error)")
+            }
+        }
         return try await withCheckedThrowingContinuation { (waiter: Waiter) in
             let startDrain = pending.withLock { state -> Bool? in
                 if state.closed { return nil }

@@ -151,10 +151,11 @@ final class SegmentWriter {
     }
 
     /// Appends one frame for `events` (already deduplicated) and returns its header.
-    /// On failure the segment is cut back to its previous length.
+    /// On failure the segment is cut back to its previous length. Throws `LedgerError`
+    /// `.invalidEvent` (nothing written) when an event cannot be encoded.
     func append(_ events: [ProxyRequestEvent]) throws -> FrameHeader {
+        let raw = try BatchCodec.encode(events)
         try rotateIfNeeded()
-        let raw = BatchCodec.encode(events)
         let compressed = try Zstd.compress(raw, level: configuration.compressionLevel)
         var earliest = Int64.max, latest = Int64.min
         for event in events {

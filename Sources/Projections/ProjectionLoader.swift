@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Ledger
 
@@ -38,10 +39,15 @@ enum ProjectionLoader {
     private struct KeyedSums {
         var requests: Int64 = 0
         var estimatedBytes: Int64 = 0
+        /// The last event added, named when the stored sum overflows.
+        var last: EventReference?
 
-        mutating func add(_ bytes: Int64) {
-            requests += 1
-            estimatedBytes += bytes
+        /// - Throws: ``ProjectionError`` `.invalidRecord` naming `record` when a sum overflows.
+        mutating func add(_ bytes: Int64, of record: LedgerRecord) throws {
+            let reference = EventReference(record)
+            requests = try checkedSum(requests, 1, "requests", reference)
+            estimatedBytes = try checkedSum(estimatedBytes, bytes, "estimated_bytes", reference)
+            last = reference
         }
     }
 
@@ -51,21 +57,65 @@ enum ProjectionLoader {
         var requestBytes: Int64 = 0
         var responseBytes: Int64 = 0
         var estimatedBytes: Int64 = 0
+        /// The last event added, named when the stored sum overflows.
+        var last: EventReference?
 
-        mutating func add(_ event: ProxyRequestEvent) {
-            requests += 1
-            requestBytes += event.requestBytes ?? 0
-            responseBytes += event.responseBytes ?? 0
-            estimatedBytes += event.estimatedBytes ?? 0
+        /// - Throws: ``ProjectionError`` `.invalidRecord` naming `record` when a sum overflows.
+        mutating func add(_ record: LedgerRecord) throws {
+            let event = record.event, reference = EventReference(record)
+            requests = try checkedSum(requests, 1, "requests", reference)
+            requestBytes = try checkedSum(requestBytes, event.requestBytes ?? 0, "request_bytes", reference)
+            responseBytes = try checkedSum(responseBytes, event.responseBytes ?? 0, "response_bytes", reference)
+            estimatedBytes = try checkedSum(estimatedBytes, event.estimatedBytes ?? 0, "estimated_bytes", reference)
+            last = reference
         }
+    }
+
+    /// An event's id and ledger position, for error messages (no strings to retain per event).
+    private struct EventReference {
+        var eventID: UUID
+        var position: LedgerPosition
+
+        init(_ record: LedgerRecord) {
+            eventID = record.event.eventID
+            position = record.position
+        }
+    }
+
+    /// `sum + value` without trapping.
+    ///
+    /// - Throws: ``ProjectionError`` `.invalidRecord` naming the event id, its ledger position and
+    ///   `column` when the sum does not fit in Int64 (a poisoned ledger written before `append`
+    ///   bounded byte counts to 10^15 bytes).
+    private static func checkedSum(
+        _ sum: Int64, _ value: Int64, _ column: String, _ event: EventReference
+    ) throws -> Int64 {
+        let (result, overflow) = sum.addingReportingOverflow(value)
+        guard !overflow, value >= 0 else { throw overflowError(column, event) }
+        return result
+    }
+
+    /// The error for a rollup sum that does not fit, or a negative count, naming the event.
+    private static func overflowError(_ column: String, _ reference: EventReference?) -> ProjectionError {
+        let event = reference.map { "event \(TextEncoding.lowercase($0.eventID)) at ledger position \($0.position)" }
+        return ProjectionError(
+            code: .invalidRecord,
+            message: "\(event ?? "an event"): the hourly \(column) sum does not fit in a 64-bit integer (or the value "
+                + "is negative); the ledger holds an impossible value"
+        )
     }
 
     /// Inserts `records` (ignoring `event_id`s already stored), adds the inserted rows to the
     /// hourly rollups (`proxy_usage_hourly`, and `proxy_usage_hourly_by_key` for proxied ones),
     /// and advances the checkpoints of the partitions they come from.
     ///
-    /// - Throws: ``ProjectionError`` `.invalidRecord` for a sequence above `Int64.max`,
-    ///   `.writeFailed` naming the ledger position whose insert failed (CHECK constraint, I/O).
+    /// Every sum is checked: a rollup sum above Int64.max (or a negative count) is never wrapped
+    /// or stored as a float.
+    ///
+    /// - Throws: ``ProjectionError`` `.invalidRecord` for a sequence above `Int64.max`, or naming
+    ///   the event id and ledger position whose bytes make an hourly sum (in this batch or with the
+    ///   stored row) exceed Int64.max; `.writeFailed` naming the ledger position whose insert
+    ///   failed (CHECK constraint, I/O). The caller's transaction then rolls back.
     /// - Parameter keyedRollup: `false` leaves `proxy_usage_hourly_by_key` alone, for a rebuild
     ///   that fills it in one pass after the load (``ProjectionSchema/fillByKeyRollup(_:)``).
     static func apply(
@@ -111,16 +161,17 @@ enum ProjectionLoader {
                 errorType: event.errorType?.rawValue ?? "",
                 proxied: event.proxied
             )
-            rollup[key, default: RollupSums()].add(event)
+            try rollup[key, default: RollupSums()].add(record)
             guard keyedRollup && event.proxied else { continue }
             let bytes = event.estimatedBytes ?? 0
-            func count(_ kind: ProjectionSchema.KeyKind, _ name: String?) {
+            func count(_ kind: ProjectionSchema.KeyKind, _ name: String?) throws {
                 guard let name else { return }
-                keyed[KeyedRollupKey(kind: kind, hourMicroseconds: hour, name: name), default: KeyedSums()].add(bytes)
+                try keyed[KeyedRollupKey(kind: kind, hourMicroseconds: hour, name: name), default: KeyedSums()]
+                    .add(bytes, of: record)
             }
-            count(.job, event.jobID)
-            count(.channel, event.channelName)
-            count(.video, event.videoID)
+            try count(.job, event.jobID)
+            try count(.channel, event.channelName)
+            try count(.video, event.videoID)
         }
         try writeRollup(rollup, in: db)
         try writeKeyedRollup(keyed, in: db)
@@ -140,6 +191,8 @@ enum ProjectionLoader {
             try ProjectionError.wrapping(.writeFailed, "updating proxy_usage_hourly failed") {
                 try upsert.execute()
             }
+            // The upsert skips its update when a stored sum plus this batch's would pass Int64.max.
+            guard db.changesCount > 0 else { throw overflowError("byte or request", sums.last) }
         }
     }
 
@@ -153,6 +206,7 @@ enum ProjectionLoader {
             try ProjectionError.wrapping(.writeFailed, "updating proxy_usage_hourly_by_key failed") {
                 try upsert.execute()
             }
+            guard db.changesCount > 0 else { throw overflowError("per-key byte or request", sums.last) }
         }
     }
 

@@ -112,7 +112,10 @@ enum ProjectionSchema {
         ON CONFLICT (event_id) DO NOTHING
         """
 
-    /// Adds one group's sums to the hourly rollup.
+    /// Adds one group's sums (each ≥ 0) to the hourly rollup. SQLite turns an integer `+` that
+    /// overflows into a float, so the update is skipped instead when any stored sum plus the
+    /// added one would pass Int64.max: then no row changes (`changes() == 0`) and the loader
+    /// throws.
     static let upsertHourlySQL = """
         INSERT INTO proxy_usage_hourly (
             hour, hour_us, component, operation, success, error_type, proxied,
@@ -123,6 +126,10 @@ enum ProjectionSchema {
             request_bytes = request_bytes + excluded.request_bytes,
             response_bytes = response_bytes + excluded.response_bytes,
             estimated_bytes = estimated_bytes + excluded.estimated_bytes
+        WHERE requests <= 9223372036854775807 - excluded.requests
+            AND request_bytes <= 9223372036854775807 - excluded.request_bytes
+            AND response_bytes <= 9223372036854775807 - excluded.response_bytes
+            AND estimated_bytes <= 9223372036854775807 - excluded.estimated_bytes
         """
 
     /// Advances a partition's checkpoint; it never moves backwards.

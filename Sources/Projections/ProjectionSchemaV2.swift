@@ -81,29 +81,70 @@ extension ProjectionSchema {
     /// since rowids follow the ledger, which is mostly in time order, the upserts stay in the
     /// most recent hours' pages.
     ///
-    /// - Throws: `DatabaseError`.
+    /// A sum that would pass Int64.max fails the statement with SQLite's "integer overflow" (SQLite
+    /// would otherwise store a float): the `ELSE` branch evaluates `abs(-2^63)`, which SQLite
+    /// documents as raising that error (<https://www.sqlite.org/lang_corefunc.html#abs>).
+    ///
+    /// - Throws: ``ProjectionError`` `.invalidRecord` naming an event of the overflowing group (the
+    ///   one with the most bytes) when a sum does not fit in Int64; `DatabaseError` otherwise.
     static func fillByKeyRollup(_ db: Database) throws {
         for kind in KeyKind.allCases {
-            // `WHERE ... ORDER BY` before `ON CONFLICT` keeps the upsert unambiguous for the parser.
-            try db.execute(
-                sql: """
-                    INSERT INTO proxy_usage_hourly_by_key (kind, hour_us, name, requests, estimated_bytes)
-                    SELECT '\(kind.rawValue)', \(hourUS), \(kind.column), 1, COALESCE(estimated_bytes, 0)
-                    FROM proxy_request_logs WHERE proxied = 1 AND \(kind.column) IS NOT NULL
-                    ORDER BY rowid
-                    ON CONFLICT (kind, hour_us, name) DO UPDATE SET
-                        requests = requests + excluded.requests,
-                        estimated_bytes = estimated_bytes + excluded.estimated_bytes
-                    """)
+            do {
+                // `WHERE ... ORDER BY` before `ON CONFLICT` keeps the upsert unambiguous for the parser.
+                try db.execute(
+                    sql: """
+                        INSERT INTO proxy_usage_hourly_by_key (kind, hour_us, name, requests, estimated_bytes)
+                        SELECT '\(kind.rawValue)', \(hourUS), \(kind.column), 1, COALESCE(estimated_bytes, 0)
+                        FROM proxy_request_logs WHERE proxied = 1 AND \(kind.column) IS NOT NULL
+                        ORDER BY rowid
+                        ON CONFLICT (kind, hour_us, name) DO UPDATE SET
+                            requests = requests + 1,
+                            estimated_bytes = CASE
+                                WHEN estimated_bytes <= 9223372036854775807 - excluded.estimated_bytes
+                                THEN estimated_bytes + excluded.estimated_bytes
+                                ELSE abs(-9223372036854775807 - 1) END
+                        """)
+            } catch let error as DatabaseError where error.message?.contains("integer overflow") == true {
+                throw try overflowingEvent(kind, db) ?? error
+            }
         }
     }
 
-    /// Adds one (kind, hour, name) group's sums to `proxy_usage_hourly_by_key`.
+    /// The error naming the proxied event with the most bytes in a (hour, `kind`) group whose
+    /// `estimated_bytes` sum passes Int64.max (found with `total()`, which sums as a float).
+    private static func overflowingEvent(_ kind: KeyKind, _ db: Database) throws -> ProjectionError? {
+        let column = kind.column
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT event_id, ledger_partition, ledger_sequence FROM proxy_request_logs
+                    WHERE proxied = 1 AND (\(hourUS), \(column)) IN (
+                        SELECT \(hourUS), \(column) FROM proxy_request_logs
+                        WHERE proxied = 1 AND \(column) IS NOT NULL GROUP BY 1, 2
+                        HAVING total(estimated_bytes) >= 9.2e18)
+                    ORDER BY estimated_bytes DESC LIMIT 1
+                    """)
+        else { return nil }
+        let eventID: String = row[0]
+        let partition: Int64 = row[1], sequence: Int64 = row[2]
+        return ProjectionError(
+            code: .invalidRecord,
+            message: "event \(eventID) at ledger position \(partition):\(sequence): the hourly estimated_bytes sum "
+                + "per \(kind.rawValue) does not fit in a 64-bit integer; the ledger holds an impossible value"
+        )
+    }
+
+    /// Adds one (kind, hour, name) group's sums (each ≥ 0) to `proxy_usage_hourly_by_key`. The
+    /// update is skipped (`changes() == 0`, the loader throws) when a stored sum plus the added
+    /// one would pass Int64.max, since SQLite would turn the overflowing `+` into a float.
     static let upsertByKeySQL = """
         INSERT INTO proxy_usage_hourly_by_key (kind, hour_us, name, requests, estimated_bytes)
         VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (kind, hour_us, name) DO UPDATE SET
             requests = requests + excluded.requests,
             estimated_bytes = estimated_bytes + excluded.estimated_bytes
+        WHERE requests <= 9223372036854775807 - excluded.requests
+            AND estimated_bytes <= 9223372036854775807 - excluded.estimated_bytes
         """
 }

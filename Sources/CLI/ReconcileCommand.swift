@@ -14,12 +14,25 @@ struct ReconcileCommand: AsyncParsableCommand {
             Vendor bytes that overlap no ledger event in time are shown as "unattributed". With --db, \
             the vendor figures are also stored in vendor_usage_daily and vendor_usage_hourly.
 
-            Exit status: 0 on success; 1 when --fail-over is given and a bucket's |delta %| exceeds it \
-            (or their figure is 0 while ours is not); 64 for bad options or malformed input.
+            Ours are request + response bytes, except against a Squid log in the native format, which \
+            logs reply sizes only: then ours are response bytes (the output says which). Webshare \
+            stats count whole UTC hours, so they need a whole-hour --utc-offset. A time outside \
+            years 1970-9999, a byte count above 2^53 or a duration above 366 days is a malformed line.
+
+            Exit status:
+              0   success
+              1   --fail-over is given and a bucket's |delta %| exceeds it
+                  (or theirs is 0 while ours is not)
+              64  bad options
+              65  malformed input: a bad line (named by file and line), an
+                  empty or unknown log, every line skipped, a sum beyond 64 bits
+              66  an input file, the ledger or --db cannot be opened or read
+                  (missing, a directory, no permission)
+              74  the vendor figures cannot be stored in --db
 
             Example:
-              proxy-ledger reconcile --db projections.sqlite --squid-log access.log --squid-format ledger \\
-                --from 2026-11-01 --to 2026-11-02 --fail-over 1
+              proxy-ledger reconcile --db projections.sqlite --squid-log access.log \\
+                --squid-format ledger --from 2026-11-01 --to 2026-11-02 --fail-over 1
             """
     )
 
@@ -28,7 +41,8 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("The ledger directory (used when --db is not given).", valueName: "dir"))
     var ledger: String?
-    @Option(help: ArgumentHelp("The projection database: ours are read from it, theirs stored in it.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("The projection database: ours are read from it, theirs stored in it.", valueName: "file"))
     var db: String?
     @Option(name: .customLong("squid-log"), help: ArgumentHelp("A Squid access log.", valueName: "file"))
     var squidLog: String?
@@ -36,21 +50,31 @@ struct ReconcileCommand: AsyncParsableCommand {
     var squidFormat: SquidFormat = .auto
     @Option(name: .customLong("webshare-csv"), help: ArgumentHelp("A Webshare activity CSV export.", valueName: "file"))
     var webshareCSV: String?
-    @Option(name: .customLong("webshare-stats"), help: ArgumentHelp("A Webshare /api/v2/stats/ JSON.", valueName: "file"))
+    @Option(
+        name: .customLong("webshare-stats"), help: ArgumentHelp("A Webshare /api/v2/stats/ JSON.", valueName: "file"))
     var webshareStats: String?
-    @Option(help: ArgumentHelp("Window start, inclusive (RFC 3339 with offset, or a date = UTC midnight).", valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "Window start, inclusive (RFC 3339 with offset, or a date = UTC midnight).", valueName: "time"))
     var from: String?
-    @Option(help: ArgumentHelp("Window end, exclusive.", valueName: "time"))
+    @Option(help: ArgumentHelp("Window end, exclusive; after --from.", valueName: "time"))
     var to: String?
-    @Option(name: .customLong("utc-offset"), help: ArgumentHelp("Align hours and days to this offset (Z, +05:30).", valueName: "offset"))
+    @Option(
+        name: .customLong("utc-offset"),
+        help: ArgumentHelp("Align hours and days to this offset (Z, +05:30).", valueName: "offset"))
     var utcOffset: String = "Z"
     @Option(help: "Which buckets to print.")
     var buckets: Buckets = .both
-    @Option(help: ArgumentHelp("Tolerance in percent for the 'within' column.", valueName: "pct"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("Tolerance in percent for the 'within' column.", valueName: "pct"))
     var tolerance: Double = 1
-    @Option(name: .customLong("fail-over"), help: ArgumentHelp("Exit 1 when a bucket's |delta %| exceeds this.", valueName: "pct"))
+    @Option(
+        name: .customLong("fail-over"), parsing: .unconditional,
+        help: ArgumentHelp("Exit 1 when a bucket's |delta %| exceeds this.", valueName: "pct"))
     var failOver: Double?
-    @Option(name: .customLong("match-slack-ms"), help: ArgumentHelp("Time slack when matching vendor records to events.", valueName: "ms"))
+    @Option(
+        name: .customLong("match-slack-ms"), parsing: .unconditional,
+        help: ArgumentHelp("Time slack when matching vendor records to events, 0 to 86400000.", valueName: "ms"))
     var matchSlackMS: Int64 = 2_000
     @Flag(name: .customLong("skip-bad-lines"), help: "Skip (and list) malformed input lines instead of failing.")
     var skipBadLines = false
@@ -61,33 +85,72 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     func validate() throws {
         let sources = [squidLog, webshareCSV, webshareStats].compactMap { $0 }
-        guard sources.count == 1 else { throw ValidationError("give exactly one of --squid-log, --webshare-csv, --webshare-stats") }
-        guard tolerance >= 0, (failOver ?? 0) >= 0 else { throw ValidationError("--tolerance and --fail-over must be >= 0") }
-        guard BucketGrid.parseOffset(utcOffset) != nil else { throw ValidationError("--utc-offset must be Z or ±HH:MM") }
+        guard sources.count == 1 else {
+            throw ValidationError("give exactly one of --squid-log, --webshare-csv, --webshare-stats")
+        }
+        guard tolerance >= 0, (failOver ?? 0) >= 0 else {
+            throw ValidationError("--tolerance and --fail-over must be >= 0")
+        }
+        guard (0...86_400_000).contains(matchSlackMS) else {
+            throw ValidationError("--match-slack-ms must be 0 to 86400000 (a day)")
+        }
+        guard let offset = BucketGrid.parseOffset(utcOffset) else {
+            throw ValidationError("--utc-offset must be Z or ±HH:MM")
+        }
         guard db != nil || ledger != nil else { throw ValidationError("give --db FILE or --ledger DIR for our side") }
+        if let start = try parseInstant(from, option: "from"), let end = try parseInstant(to, option: "to"),
+            start >= end
+        {
+            throw ValidationError("--from must be before --to")
+        }
+        if webshareStats != nil, offset % 3_600 != 0 { throw ValidationError(Reconciler.wholeHourMessage(offset)) }
     }
 
     func run() async throws {
+        do {
+            try reconcile()
+        } catch let failure as ReconcileFailure {
+            printError("Error: \(failure.message)")
+            throw ExitCode(failure.status)
+        } catch let error as ReconciliationError {
+            printError("Error: \(error)")
+            throw ExitCode(ReconcileFailure.status(of: error))
+        }
+    }
+
+    private func reconcile() throws {
         let vendor = try importVendor()
-        var options = ReconciliationOptions(
-            from: try parseInstant(from, option: "from")?.microseconds, to: try parseInstant(to, option: "to")?.microseconds,
+        let options = ReconciliationOptions(
+            from: try parseInstant(from, option: "from")?.microseconds,
+            to: try parseInstant(to, option: "to")?.microseconds,
             granularities: buckets == .both ? [.hour, .day] : [buckets == .hour ? .hour : .day],
-            utcOffsetSeconds: BucketGrid.parseOffset(utcOffset) ?? 0, tolerancePercent: tolerance, matchSlackMS: matchSlackMS)
-        guard let window = options.window(for: vendor.records) else {
-            throw CommandFailure("no vendor records and no --from/--to: nothing to compare")
+            utcOffsetSeconds: BucketGrid.parseOffset(utcOffset) ?? 0, tolerancePercent: tolerance,
+            matchSlackMS: matchSlackMS)
+        guard let window = options.window(for: vendor) else {
+            throw ReconcileFailure(
+                65,
+                "\(vendor.file ?? "the vendor file") holds no vendor records and no --from/--to was given: nothing to compare"
+            )
         }
-        options.from = window.from
-        options.to = window.to
         let padding: Int64 = 86_400_000_000  // events that started up to a day earlier may still match
-        let ours = if let db {
-            try LedgerUsageReader.fromDatabase(db, from: window.from - padding, to: window.to)
+        let ours: [LedgerUsageEvent]
+        if let db {
+            try InputFile.checkReadable(db, what: "the database")
+            ours = try LedgerUsageReader.fromDatabase(db, from: window.from - padding, to: window.to)
         } else {
-            try LedgerUsageReader.fromLedger(ledger ?? "", from: window.from - padding, to: window.to)
+            let ledger = ledger ?? ""
+            try InputFile.checkDirectory(ledger, what: "the ledger")
+            ours = try LedgerUsageReader.fromLedger(ledger, from: window.from - padding, to: window.to)
         }
-        let report = Reconciler.reconcile(vendor, ours: ours, options: options)
+        let report = try Reconciler.reconcile(vendor, ours: ours, options: options)
         if let db, !noStore {
-            try VendorUsageStore.save(
-                vendor, databasePath: db, from: window.from, to: window.to, utcOffsetSeconds: options.utcOffsetSeconds)
+            do {
+                try VendorUsageStore.save(
+                    vendor, databasePath: db, from: window.from, to: window.to,
+                    utcOffsetSeconds: options.utcOffsetSeconds)
+            } catch {
+                throw ReconcileFailure(74, "storing the vendor figures in \(db) failed: \(error)")
+            }
         }
         switch format {
         case .json: try printJSON(report)
@@ -99,37 +162,109 @@ struct ReconcileCommand: AsyncParsableCommand {
         }
     }
 
+    /// Reads and parses the vendor file; malformed data is exit 65, an unreadable file 66.
     private func importVendor() throws -> VendorImport {
-        do {
-            if let squidLog {
-                let text = try read(squidLog)
-                let resolved: SquidAccessLogParser.Format
-                switch squidFormat {
-                case .native: resolved = .native
-                case .ledger: resolved = .ledger
-                case .auto:
-                    guard let detected = SquidAccessLogParser.detectFormat(text) else {
-                        throw CommandFailure("cannot tell the Squid log format of \(squidLog); pass --squid-format")
-                    }
-                    resolved = detected
+        let vendor: VendorImport
+        if let squidLog {
+            let text = String(decoding: try InputFile.read(squidLog), as: UTF8.self)
+            let resolved: SquidAccessLogParser.Format
+            switch squidFormat {
+            case .native: resolved = .native
+            case .ledger: resolved = .ledger
+            case .auto:
+                guard let detected = SquidAccessLogParser.detectFormat(text) else {
+                    throw ReconcileFailure(65, Self.undetectedFormatMessage(text, file: squidLog))
                 }
-                return try SquidAccessLogParser.parse(text, format: resolved, skipBadLines: skipBadLines, file: squidLog)
+                resolved = detected
             }
-            if let webshareCSV {
-                return try WebshareActivityCSV.parse(try read(webshareCSV), skipBadLines: skipBadLines, file: webshareCSV)
-            }
+            vendor = try SquidAccessLogParser.parse(text, format: resolved, skipBadLines: skipBadLines, file: squidLog)
+        } else if let webshareCSV {
+            let text = String(decoding: try InputFile.read(webshareCSV), as: UTF8.self)
+            vendor = try WebshareActivityCSV.parse(text, skipBadLines: skipBadLines, file: webshareCSV)
+        } else {
             let path = webshareStats ?? ""
-            guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read \(path)") }
-            return try WebshareStats.parse(data, skipBadLines: skipBadLines, file: path)
-        } catch let error as ReconciliationError {
-            // Bad vendor input, like a bad `append` line: the line is named, exit 65 (EX_DATAERR).
-            printError("Error: \(error)")
-            throw ExitCode(65)
+            vendor = try WebshareStats.parse(try InputFile.read(path), skipBadLines: skipBadLines, file: path)
+        }
+        if vendor.records.isEmpty, let first = vendor.badLines.first {
+            let stats = vendor.source == .webshareStats
+            throw ReconcileFailure(
+                65,
+                "all \(vendor.badLines.count) \(stats ? "entries" : "lines") of \(vendor.file ?? "the vendor file") "
+                    + "were bad and skipped, nothing is left to compare; the first, \(stats ? "entry" : "line") "
+                    + "\(first.line): \(first.reason)")
+        }
+        return vendor
+    }
+
+    static func undetectedFormatMessage(_ text: String, file: String) -> String {
+        let first = text.split(separator: "\n").map { $0.split(whereSeparator: { " \t\r".contains($0) }) }.first {
+            !$0.isEmpty
+        }
+        guard let first else { return "\(file) has no log lines (it is empty or blank): nothing to compare" }
+        return "cannot tell the Squid log format of \(file): its first line has \(first.count) fields, "
+            + "not 10 (native) or 9 (ledger); pass --squid-format"
+    }
+}
+
+/// A reconcile failure with its exit status (sysexits.h: 65 EX_DATAERR, 66 EX_NOINPUT, 74 EX_IOERR),
+/// printed as one `Error: …` line. Kept here rather than in ``CommandFailure``, which always exits 1.
+struct ReconcileFailure: Error {
+    let status: Int32
+    let message: String
+
+    init(_ status: Int32, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    /// 65 for bad data, 66 for storage that cannot be read, 64 for a bad argument.
+    static func status(of error: ReconciliationError) -> Int32 {
+        switch error.code {
+        case .storageFailed, .unreadable: 66
+        case .invalidArgument: 64
+        default: 65
+        }
+    }
+}
+
+/// Opening inputs with the system's reason when that fails ("No such file or directory").
+enum InputFile {
+    /// The whole file.
+    ///
+    /// - Throws: ``ReconcileFailure`` 66 when it cannot be opened or read, or is a directory.
+    static func read(_ path: String) throws -> Data {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw failure(path, nil, errno) }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            throw ReconcileFailure(66, "cannot read \(path): is a directory")
+        }
+        do {
+            return try handle.readToEnd() ?? Data()
+        } catch {
+            throw ReconcileFailure(66, "cannot read \(path): \(error.localizedDescription)")
         }
     }
 
-    private func read(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read \(path)") }
-        return String(decoding: data, as: UTF8.self)
+    /// Checks that `path` is a readable regular file (the projection database).
+    static func checkReadable(_ path: String, what: String) throws {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw failure(path, what, errno) }
+        defer { close(descriptor) }
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            throw ReconcileFailure(66, "cannot read \(what) \(path): is a directory")
+        }
+    }
+
+    /// Checks that `path` is a readable directory (the ledger).
+    static func checkDirectory(_ path: String, what: String) throws {
+        guard let directory = opendir(path) else { throw failure(path, what, errno) }
+        closedir(directory)
+    }
+
+    private static func failure(_ path: String, _ what: String?, _ code: Int32) -> ReconcileFailure {
+        ReconcileFailure(66, "cannot read \(what.map { "\($0) " } ?? "")\(path): \(String(cString: strerror(code)))")
     }
 }

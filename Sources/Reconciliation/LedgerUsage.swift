@@ -9,23 +9,56 @@ public struct LedgerUsageEvent: Sendable, Hashable {
     public var start: Int64
     /// When it ended, UTC µs (`timestamp + duration_ms`).
     public var end: Int64
-    /// `request_bytes + response_bytes` when `bytes_measured`, else `estimated_bytes` (0 when null).
+    /// `request_bytes + response_bytes` when `bytes_measured`, else `estimated_bytes` (0 when null), in bytes.
     public var bytes: Int64
+    /// `response_bytes` (bytes sent back to the client) when `bytes_measured`, else `nil` (an
+    /// estimate has no split by direction). Compared with sources that log reply sizes only.
+    public var responseBytes: Int64?
 
     /// Creates a usage event.
-    public init(start: Int64, end: Int64, bytes: Int64) {
+    ///
+    /// - Parameters:
+    ///   - start: UTC µs.
+    ///   - end: UTC µs; raised to `start` when earlier.
+    ///   - bytes: Both directions, in bytes.
+    ///   - responseBytes: The response direction, in bytes, when measured.
+    public init(start: Int64, end: Int64, bytes: Int64, responseBytes: Int64? = nil) {
         self.start = start
         self.end = max(start, end)
         self.bytes = bytes
+        self.responseBytes = responseBytes
+    }
+
+    /// The bytes compared with a source that reports `direction`: ``bytes`` for both, else
+    /// ``responseBytes`` (``bytes`` when the event carries only an estimate).
+    public func bytes(_ direction: ComparedDirection) -> Int64 {
+        direction == .both ? bytes : responseBytes ?? bytes
     }
 
     /// The usage of a ledger event, or `nil` when it was not proxied (nothing billed).
-    public init?(_ event: ProxyRequestEvent) {
+    ///
+    /// - Throws: ``ReconciliationError`` `.outOfRange` when its bytes or end time do not fit in
+    ///   Int64 (a poisoned event); the message names the event.
+    public static func make(_ event: ProxyRequestEvent) throws(ReconciliationError) -> LedgerUsageEvent? {
         guard event.proxied else { return nil }
-        let bytes = event.bytesMeasured
-            ? (event.requestBytes ?? 0) + (event.responseBytes ?? 0) : (event.estimatedBytes ?? 0)
-        let start = event.timestamp.microseconds
-        self.init(start: start, end: start + max(0, event.durationMS) * 1_000, bytes: bytes)
+        let name = "ledger event \(event.eventID.uuidString.lowercased())"
+        let request = event.requestBytes ?? 0
+        let response = event.responseBytes ?? 0
+        return try make(
+            start: event.timestamp.microseconds, durationMS: event.durationMS,
+            bytes: event.bytesMeasured
+                ? CheckedMath.add(request, response, "\(name): request_bytes and response_bytes")
+                : (event.estimatedBytes ?? 0),
+            responseBytes: event.bytesMeasured ? response : nil, name: name)
+    }
+
+    /// An event from a start, a duration in ms and its bytes; `name` is for the overflow message.
+    static func make(
+        start: Int64, durationMS: Int64, bytes: Int64, responseBytes: Int64?, name: String
+    ) throws(ReconciliationError) -> LedgerUsageEvent {
+        let span = try CheckedMath.multiply(max(0, durationMS), 1_000, "\(name): duration_ms \(durationMS)")
+        let end = try CheckedMath.add(start, span, "\(name): timestamp and duration_ms")
+        return LedgerUsageEvent(start: start, end: end, bytes: bytes, responseBytes: responseBytes)
     }
 }
 
@@ -39,10 +72,14 @@ public enum LedgerUsageReader {
     ///   - from: Lower bound, UTC µs, inclusive.
     ///   - to: Upper bound, UTC µs, exclusive.
     /// - Returns: The events in `timestamp` order.
-    /// - Throws: ``ReconciliationError`` `.storageFailed` when the file is missing or cannot be read.
-    public static func fromDatabase(_ databasePath: String, from: Int64, to: Int64) throws(ReconciliationError) -> [LedgerUsageEvent] {
+    /// - Throws: ``ReconciliationError`` `.storageFailed` when the file is missing or cannot be
+    ///   read, `.outOfRange` when a row's bytes or end time do not fit in Int64.
+    public static func fromDatabase(_ databasePath: String, from: Int64, to: Int64) throws(ReconciliationError)
+        -> [LedgerUsageEvent]
+    {
         guard FileManager.default.fileExists(atPath: databasePath) else {
-            throw ReconciliationError(.storageFailed, "no projection database at \(databasePath); run `proxy-ledger replay`")
+            throw ReconciliationError(
+                .storageFailed, "no projection database at \(databasePath); run `proxy-ledger replay`")
         }
         do {
             let store = try ProjectionStore(path: databasePath)
@@ -52,41 +89,57 @@ public enum LedgerUsageReader {
                 let rows = try Row.fetchCursor(
                     db,
                     sql: """
-                        SELECT timestamp_us, duration_ms,
-                               CASE WHEN bytes_measured = 1 THEN COALESCE(request_bytes, 0) + COALESCE(response_bytes, 0)
-                                    ELSE COALESCE(estimated_bytes, 0) END
+                        SELECT timestamp_us, duration_ms, bytes_measured, COALESCE(request_bytes, 0),
+                               COALESCE(response_bytes, 0), COALESCE(estimated_bytes, 0), event_id
                         FROM proxy_request_logs
                         WHERE proxied = 1 AND timestamp_us >= ? AND timestamp_us < ?
                         ORDER BY timestamp_us
                         """,
                     arguments: [from, to])
                 while let row = try rows.next() {
-                    let start: Int64 = row[0]
-                    let duration: Int64 = row[1]
-                    events.append(LedgerUsageEvent(start: start, end: start + duration * 1_000, bytes: row[2]))
+                    let measured: Bool = row[2]
+                    let request: Int64 = row[3]
+                    let response: Int64 = row[4]
+                    let estimated: Int64 = row[5]
+                    let name = "proxy_request_logs row for event \(row[6] as String? ?? "?")"
+                    events.append(
+                        try LedgerUsageEvent.make(
+                            start: row[0], durationMS: row[1],
+                            bytes: measured
+                                ? CheckedMath.add(request, response, "\(name): request_bytes and response_bytes")
+                                : estimated,
+                            responseBytes: measured ? response : nil, name: name))
                 }
                 return events
             }
+        } catch let error as ReconciliationError {
+            throw error
         } catch {
-            throw ReconciliationError(.storageFailed, "reading proxy_request_logs from \(databasePath) failed: \(error)")
+            throw ReconciliationError(
+                .storageFailed, "reading proxy_request_logs from \(databasePath) failed: \(error)")
         }
     }
 
     /// Proxied events whose start is in `[from, to)`, read from every partition of a ledger.
     ///
     /// - Complexity: Reads the whole ledger, O(events).
-    /// - Throws: ``ReconciliationError`` `.storageFailed` when the ledger is missing or corrupt.
-    public static func fromLedger(_ directory: String, from: Int64, to: Int64) throws(ReconciliationError) -> [LedgerUsageEvent] {
+    /// - Throws: ``ReconciliationError`` `.storageFailed` when the ledger is missing or corrupt,
+    ///   `.outOfRange` when an event's bytes or end time do not fit in Int64.
+    public static func fromLedger(_ directory: String, from: Int64, to: Int64) throws(ReconciliationError)
+        -> [LedgerUsageEvent]
+    {
         do {
             var events: [LedgerUsageEvent] = []
             try LedgerReader(directory: directory).scanAll { records in
                 for record in records {
                     let time = record.event.timestamp.microseconds
-                    guard time >= from, time < to, let usage = LedgerUsageEvent(record.event) else { continue }
+                    guard time >= from, time < to, let usage = try LedgerUsageEvent.make(record.event) else { continue }
                     events.append(usage)
                 }
             }
             return events.sorted { $0.start < $1.start }
+        } catch let error as ReconciliationError {
+            throw error
         } catch {
             throw ReconciliationError(.storageFailed, "reading the ledger \(directory) failed: \(error)")
         }

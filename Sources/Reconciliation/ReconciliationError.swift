@@ -21,6 +21,8 @@ public struct ReconciliationError: Error, Sendable, CustomStringConvertible, Equ
         public static let invalidArgument = Code(name: "invalid_argument")
         /// Reading the ledger or the projection database failed, or writing the vendor tables.
         public static let storageFailed = Code(name: "storage_failed")
+        /// A sum of bytes or a time does not fit in 64 bits (an absurd input, or a poisoned ledger event).
+        public static let outOfRange = Code(name: "out_of_range")
     }
 
     /// What went wrong.

@@ -64,7 +64,10 @@ public struct BucketComparison: Sendable, Hashable, Codable {
     }
 
     /// Creates a comparison.
-    public init(granularity: Granularity?, label: String, start: Int64, end: Int64, ours: Int64, theirs: Int64, theirsUnattributed: Int64) {
+    public init(
+        granularity: Granularity?, label: String, start: Int64, end: Int64, ours: Int64, theirs: Int64,
+        theirsUnattributed: Int64
+    ) {
         self.granularity = granularity
         self.label = label
         self.start = LedgerTimestamp(microseconds: start).rfc3339
@@ -87,6 +90,11 @@ public struct UnattributedUsage: Sendable, Hashable, Codable {
 public struct ReconciliationReport: Sendable, Hashable, Codable {
     /// Where their figures come from.
     public var source: VendorSource
+    /// The vendor file, when known.
+    public var vendorFile: String?
+    /// Which of our bytes were compared: `response` against the native Squid format (it logs
+    /// reply sizes only), else `both` (request + response). JSON: `compared_direction`.
+    public var comparedDirection: ComparedDirection
     /// The half-open window `[windowStart, windowEnd)`, RFC 3339 UTC.
     public var windowStart: String
     /// The exclusive end of the window, RFC 3339 UTC.
@@ -109,40 +117,13 @@ public struct ReconciliationReport: Sendable, Hashable, Codable {
     public var ledgerEvents: Int
     /// Malformed input lines that were skipped.
     public var badLines: [BadLine]
+    /// Things the reader should know, e.g. that the window holds no data at all.
+    public var warnings: [String]
 
     /// Buckets and the total whose `|delta %|` exceeds `percent` (or whose delta % is undefined).
     ///
     /// - Parameter percent: The threshold in percent.
     public func bucketsOver(percent: Double) -> [BucketComparison] {
         (buckets + [total]).filter { !$0.isWithin(percent: percent) }
-    }
-
-    /// A fixed-width table: one line per bucket, then `unattributed` and `total`.
-    public func renderText() -> String {
-        var lines = [
-            "Reconciliation against \(source.rawValue), window [\(windowStart), \(windowEnd)), buckets at \(utcOffset), "
-                + "tolerance \(String(format: "%.2f", tolerancePercent)) %",
-            pad("bucket", 18) + pad("ours (B)", 16, right: true) + pad("theirs (B)", 16, right: true)
-                + pad("delta (B)", 14, right: true) + pad("delta %", 10, right: true) + "  within",
-        ]
-        for bucket in buckets + [total] {
-            let percent = bucket.deltaPercent.map { String(format: "%+.2f", $0) } ?? "n/a"
-            lines.append(
-                pad(bucket.label, 18) + pad("\(bucket.ours)", 16, right: true) + pad("\(bucket.theirs)", 16, right: true)
-                    + pad("\(bucket.delta)", 14, right: true) + pad(percent, 10, right: true)
-                    + (bucket.isWithin(percent: tolerancePercent) ? "  yes" : "  NO"))
-        }
-        lines.insert(
-            pad("unattributed", 18) + pad("-", 16, right: true) + pad("\(unattributed.bytes)", 16, right: true)
-                + "  (\(unattributed.records) vendor records match no ledger event)", at: lines.count - 1)
-        lines.append(
-            "vendor records: \(vendorRecords) (\(vendorRecordsOutsideWindow) outside the window), ledger events: \(ledgerEvents)"
-                + (badLines.isEmpty ? "" : ", skipped bad lines: \(badLines.map { String($0.line) }.joined(separator: ","))"))
-        return lines.joined(separator: "\n")
-    }
-
-    private func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
-        let fill = String(repeating: " ", count: max(0, width - text.count))
-        return right ? fill + text : text + fill
     }
 }

@@ -6,14 +6,16 @@ import Ledger
 /// Two formats (source: Squid `logformat` documentation, squid-cache.org/Doc/config/logformat):
 /// - ``Format/native``, Squid's default `squid` format, 10 fields:
 ///   `%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt`. It has only the reply size
-///   (`%<st`), so ``VendorRecord/requestBytes`` is `nil` and the bytes undercount what a vendor
-///   billing both directions charges.
+///   (`%<st`, bytes sent to the client), so ``VendorRecord/requestBytes`` is `nil`; the
+///   ``Reconciler`` then compares it with our response bytes only.
 /// - ``Format/ledger``, the lab's format, 9 fields:
 ///   `%ts.%03tu %6tr %>a %Ss/%03>Hs %>st %<st %rm %ru %un`; bytes are `%>st + %<st`.
 ///
 /// Fields are separated by runs of spaces or tabs (`%6tr` is padded). Time is Unix seconds, with
 /// or without `.mmm` (always UTC, no offset). Blank lines are ignored. IPv6 clients (`::1`),
-/// `TCP_DENIED/407` lines, 0-byte CONNECT lines and status `000` are ordinary records.
+/// `TCP_DENIED/407` lines, 0-byte CONNECT lines and status `000` are ordinary records. A time
+/// outside years 1970 to 9999, an elapsed time above 366 days or a byte count above 2^53
+/// (``VendorBounds``) makes the line malformed.
 public enum SquidAccessLogParser {
     /// A Squid log format.
     public enum Format: String, Sendable, CaseIterable {
@@ -72,7 +74,8 @@ public enum SquidAccessLogParser {
             }
         }
         return VendorImport(
-            source: format == .native ? .squidNative : .squidLedger, records: records, badLines: bad, linesRead: read)
+            source: format == .native ? .squidNative : .squidLedger, records: records, badLines: bad, linesRead: read,
+            file: file)
     }
 
     /// Why one line was rejected.
@@ -86,37 +89,53 @@ public enum SquidAccessLogParser {
         guard fields.count == format.fieldCount else {
             return .failure(LineError(message: "expected \(format.fieldCount) fields, found \(fields.count)"))
         }
-        guard let time = parseTime(fields[0]) else { return .failure(LineError(message: "bad time \"\(fields[0].prefix(20))\"")) }
-        guard let elapsed = Int64(fields[1]), elapsed >= 0 else { return .failure(LineError(message: "bad elapsed time")) }
+        guard let time = parseTime(fields[0]) else {
+            return .failure(
+                LineError(message: "bad time \"\(fields[0].prefix(20))\" (Unix seconds, years 1970 to 9999)"))
+        }
+        guard let elapsed = Int64(fields[1]), (0...VendorBounds.maxDurationMS).contains(elapsed) else {
+            return .failure(LineError(message: "bad elapsed time \"\(fields[1].prefix(20))\" (ms, at most 366 days)"))
+        }
         let codeStatus = fields[3].split(separator: "/", omittingEmptySubsequences: false)
         guard codeStatus.count == 2, !codeStatus[0].isEmpty, let status = Int(codeStatus[1]), codeStatus[1].count == 3
         else { return .failure(LineError(message: "bad result code/status \"\(fields[3].prefix(30))\"")) }
         let userField = fields[format == .native ? 7 : 8]
         var record = VendorRecord(
-            timestamp: time, bytes: 0, durationMS: elapsed, status: status, method: String(fields[format == .native ? 5 : 6]),
+            timestamp: time, bytes: 0, durationMS: elapsed, status: status,
+            method: String(fields[format == .native ? 5 : 6]),
             target: String(fields[format == .native ? 6 : 7]), resultCode: String(codeStatus[0]),
             user: userField == "-" ? nil : String(userField).removingPercentEncoding ?? String(userField))
         switch format {
         case .native:
-            guard let reply = Int64(fields[4]), reply >= 0 else { return .failure(LineError(message: "bad byte count")) }
+            guard let reply = byteCount(fields[4]) else { return .failure(badBytes(fields[4])) }
             record.responseBytes = reply
             record.bytes = reply
         case .ledger:
-            guard let request = Int64(fields[4]), request >= 0, let reply = Int64(fields[5]), reply >= 0 else {
-                return .failure(LineError(message: "bad byte count"))
-            }
+            guard let request = byteCount(fields[4]) else { return .failure(badBytes(fields[4])) }
+            guard let reply = byteCount(fields[5]) else { return .failure(badBytes(fields[5])) }
             record.requestBytes = request
             record.responseBytes = reply
-            record.bytes = request + reply
+            record.bytes = request + reply  // each is at most 2^53: no overflow
         }
         return .success(record)
     }
 
-    /// `SECONDS` or `SECONDS.FRACTION` since the Unix epoch, UTC.
+    /// A byte count in `0...VendorBounds.maxBytes` (2^53), or `nil`.
+    static func byteCount(_ text: Substring) -> Int64? {
+        guard let value = Int64(text), VendorBounds.isValidByteCount(value) else { return nil }
+        return value
+    }
+
+    static func badBytes(_ text: Substring) -> LineError {
+        LineError(message: "bad byte count \"\(text.prefix(24))\" (0 to 2^53)")
+    }
+
+    /// `SECONDS` or `SECONDS.FRACTION` since the Unix epoch, UTC; `nil` outside years 1970 to 9999
+    /// (``VendorBounds/times``).
     static func parseTime(_ text: Substring) -> LedgerTimestamp? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let seconds = Int64(parts[0]), seconds >= 0,
-            parts[0].allSatisfy(\.isASCII)
+        guard (1...2).contains(parts.count), let seconds = Int64(parts[0]),
+            (0...VendorBounds.times.upperBound / 1_000_000).contains(seconds), parts[0].allSatisfy(\.isASCII)
         else { return nil }
         var micros: Int64 = 0
         if parts.count == 2 {

@@ -2,7 +2,8 @@ import Ledger
 
 /// Where vendor-reported figures come from.
 public enum VendorSource: String, Sendable, Hashable, Codable, CaseIterable {
-    /// A Squid access log in the native `squid` logformat (reply bytes only).
+    /// A Squid access log in the native `squid` logformat (reply bytes only: compared with our
+    /// response bytes, see ``comparedDirection``).
     case squidNative = "squid-native"
     /// A Squid access log in the lab's `ledger` logformat (request and reply bytes).
     case squidLedger = "squid-ledger"
@@ -14,6 +15,18 @@ public enum VendorSource: String, Sendable, Hashable, Codable, CaseIterable {
     /// Whether the source has one record per request (so records can be matched to ledger events),
     /// rather than hourly aggregates.
     public var isPerRequest: Bool { self != .webshareStats }
+
+    /// Which of our bytes its figures are compared with: ``ComparedDirection/response`` for the
+    /// native Squid format (it logs only `%<st`, the reply size), else ``ComparedDirection/both``.
+    public var comparedDirection: ComparedDirection { self == .squidNative ? .response : .both }
+}
+
+/// Which directions of our metered bytes a reconciliation compares with the vendor's figure.
+public enum ComparedDirection: String, Sendable, Hashable, Codable {
+    /// Request plus response bytes (the vendor bills and reports both directions).
+    case both
+    /// Response bytes only (bytes sent to the client), for sources that log reply sizes only.
+    case response
 }
 
 /// One vendor figure: a request (Squid, activity CSV) or an hour's aggregate (stats API).
@@ -73,15 +86,28 @@ public struct VendorImport: Sendable, Hashable {
     public var badLines: [BadLine]
     /// Non-blank lines (or CSV records, or JSON entries) read, including bad ones.
     public var linesRead: Int
+    /// The file the figures were read from, for messages (`nil` when unknown).
+    public var file: String?
 
     /// Creates an import result.
-    public init(source: VendorSource, records: [VendorRecord], badLines: [BadLine] = [], linesRead: Int) {
+    public init(
+        source: VendorSource, records: [VendorRecord], badLines: [BadLine] = [], linesRead: Int, file: String? = nil
+    ) {
         self.source = source
         self.records = records
         self.badLines = badLines
         self.linesRead = linesRead
+        self.file = file
     }
 
-    /// The sum of ``VendorRecord/bytes``, in bytes.
-    public var totalBytes: Int64 { records.reduce(0) { $0 + $1.bytes } }
+    /// The sum of ``VendorRecord/bytes``, in bytes; `nil` when it does not fit in Int64.
+    public var totalBytes: Int64? {
+        var total: Int64 = 0
+        for record in records {
+            let (sum, overflow) = total.addingReportingOverflow(record.bytes)
+            if overflow { return nil }
+            total = sum
+        }
+        return total
+    }
 }

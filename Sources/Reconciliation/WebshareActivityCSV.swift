@@ -5,10 +5,11 @@ import Ledger
 ///
 /// Columns (found by header name, any order; extra columns are ignored):
 /// `Time,Hostname,Destination Port,Bytes,Duration,Proxy,Your IP Address,Error Reason,Protocol`.
-/// `Time` must carry an offset (see ``VendorTime``); `Bytes` is an integer number of bytes;
-/// `Duration` is milliseconds, or a number with an `ms` or `s` suffix; an `Error Reason` of
-/// `None` (or empty) means no error. Quoting follows RFC 4180 (quoted fields, `""` escapes,
-/// CRLF or LF record ends).
+/// `Time` must carry an offset (see ``VendorTime``) and lie in years 1970 to 9999; `Bytes` is an
+/// integer number of bytes, at most 2^53; `Duration` is milliseconds, or a number with an `ms` or
+/// `s` suffix, at most 366 days (empty = 0); an `Error Reason` of `None` (or empty) means no error.
+/// Quoting follows RFC 4180 (quoted fields, `""` escapes, CRLF or LF record ends); a leading
+/// UTF-8 byte order mark (Excel's "CSV UTF-8") is ignored.
 public enum WebshareActivityCSV {
     /// The columns that must be present.
     public static let requiredColumns = ["Time", "Hostname", "Bytes"]
@@ -20,22 +21,18 @@ public enum WebshareActivityCSV {
     ///   - skipBadLines: When `true`, malformed records are listed in ``VendorImport/badLines`` and skipped.
     ///   - file: The file name, for errors.
     /// - Returns: The records, in file order; `linesRead` counts data records.
-    /// - Throws: ``ReconciliationError`` `.malformedInput` when a required column is missing,
-    ///   `.malformedLine` (with the 1-based record number, the header being 1) for a bad record.
+    /// - Throws: ``ReconciliationError`` `.malformedInput` when the export is empty, a required
+    ///   column is missing or a column name appears twice; `.malformedLine` (with the 1-based line
+    ///   on which the record starts, the header being 1) for a bad record: fewer fields than the
+    ///   header, a time without an offset or out of range, a bad `Bytes` or `Duration`.
     public static func parse(
         _ text: String, skipBadLines: Bool = false, file: String? = nil
     ) throws(ReconciliationError) -> VendorImport {
-        let rows = CSVReader.records(text)
+        let rows = CSVReader.records(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
         guard let header = rows.first else {
             throw ReconciliationError(.malformedInput, "the CSV export is empty", file: file)
         }
-        var column: [String: Int] = [:]
-        for (index, name) in header.fields.enumerated() {
-            column[name.trimmingCharacters(in: .whitespaces).lowercased()] = index
-        }
-        for name in requiredColumns where column[name.lowercased()] == nil {
-            throw ReconciliationError(.malformedInput, "the CSV export has no \"\(name)\" column", file: file)
-        }
+        let column = try columns(of: header, file: file)
         func field(_ row: CSVReader.Record, _ name: String) -> String? {
             guard let index = column[name.lowercased()], index < row.fields.count else { return nil }
             return row.fields[index].trimmingCharacters(in: .whitespaces)
@@ -44,91 +41,97 @@ public enum WebshareActivityCSV {
         var bad: [BadLine] = []
         let dataRows = rows.dropFirst().filter { !($0.fields.count == 1 && $0.fields[0].isEmpty) }
         for row in dataRows {
-            let problem: String?
-            if let timeText = field(row, "Time"), let time = VendorTime.parse(timeText) {
-                if let bytes = field(row, "Bytes").flatMap({ Int64($0) }), bytes >= 0 {
-                    let reason = field(row, "Error Reason").flatMap { $0.isEmpty || $0 == "None" ? nil : $0 }
-                    let port = field(row, "Destination Port") ?? ""
-                    let host = field(row, "Hostname") ?? ""
-                    records.append(
-                        VendorRecord(
-                            timestamp: time, bytes: bytes, durationMS: field(row, "Duration").flatMap(durationMS) ?? 0,
-                            method: field(row, "Protocol"), target: port.isEmpty ? host : "\(host):\(port)",
-                            errorReason: reason))
-                    problem = nil
-                } else {
-                    problem = "Bytes is not a non-negative integer"
-                }
-            } else {
-                problem = "Time is missing or has no offset (times are never assumed to be UTC)"
-            }
-            if let problem {
+            switch record(row, headerCount: header.fields.count, field: field) {
+            case .success(let record):
+                records.append(record)
+            case .failure(let problem):
                 guard skipBadLines else {
-                    throw ReconciliationError(.malformedLine, problem + " (use --skip-bad-lines to skip it)", file: file, line: row.line)
+                    throw ReconciliationError(
+                        .malformedLine, problem.message + " (use --skip-bad-lines to skip it)", file: file,
+                        line: row.line)
                 }
-                bad.append(BadLine(line: row.line, reason: problem, text: row.fields.joined(separator: ",")))
+                bad.append(BadLine(line: row.line, reason: problem.message, text: row.fields.joined(separator: ",")))
             }
         }
-        return VendorImport(source: .webshareActivityCSV, records: records, badLines: bad, linesRead: dataRows.count)
+        return VendorImport(
+            source: .webshareActivityCSV, records: records, badLines: bad, linesRead: dataRows.count, file: file)
+    }
+
+    /// The header's lower-cased, trimmed names and their indexes.
+    private static func columns(of header: CSVReader.Record, file: String?) throws(ReconciliationError) -> [String: Int]
+    {
+        var column: [String: Int] = [:]
+        for (index, raw) in header.fields.enumerated() {
+            let name = raw.trimmingCharacters(in: .whitespaces).lowercased()
+            guard !name.isEmpty else { continue }
+            guard column[name] == nil else {
+                throw ReconciliationError(
+                    .malformedInput,
+                    "the CSV header names the column \"\(raw.trimmingCharacters(in: .whitespaces))\" twice",
+                    file: file)
+            }
+            column[name] = index
+        }
+        for name in requiredColumns where column[name.lowercased()] == nil {
+            var message = "the CSV export has no \"\(name)\" column"
+            let joined = header.fields.joined(separator: ",")
+            if header.fields.count == 1, joined.contains(";") || joined.contains("\t") {
+                message += "; its header is one column \"\(joined.prefix(60))\": is the file comma-separated?"
+            }
+            throw ReconciliationError(.malformedInput, message, file: file)
+        }
+        return column
+    }
+
+    /// Why one record was rejected.
+    struct RecordError: Error {
+        var message: String
+    }
+
+    /// One data record, or why it is malformed.
+    private static func record(
+        _ row: CSVReader.Record, headerCount: Int, field: (CSVReader.Record, String) -> String?
+    ) -> Result<VendorRecord, RecordError> {
+        guard row.fields.count >= headerCount else {
+            return .failure(
+                RecordError(message: "record has \(row.fields.count) fields, the header has \(headerCount)"))
+        }
+        guard let timeText = field(row, "Time"), let time = VendorTime.parse(timeText) else {
+            return .failure(
+                RecordError(message: "Time is missing or has no offset (times are never assumed to be UTC)"))
+        }
+        guard VendorBounds.isValidTime(time) else {
+            return .failure(RecordError(message: "Time \"\(timeText.prefix(40))\" is outside years 1970 to 9999"))
+        }
+        let bytesText = field(row, "Bytes") ?? ""
+        guard let bytes = Int64(bytesText), VendorBounds.isValidByteCount(bytes) else {
+            return .failure(RecordError(message: "Bytes \"\(bytesText.prefix(24))\" is not an integer from 0 to 2^53"))
+        }
+        let durationText = field(row, "Duration") ?? ""
+        guard let duration = durationText.isEmpty ? 0 : durationMS(durationText) else {
+            return .failure(
+                RecordError(
+                    message: "Duration \"\(durationText.prefix(24))\" is not a number of ms (or s) up to 366 days"))
+        }
+        let reason = field(row, "Error Reason").flatMap { $0.isEmpty || $0 == "None" ? nil : $0 }
+        let port = field(row, "Destination Port") ?? ""
+        let host = field(row, "Hostname") ?? ""
+        return .success(
+            VendorRecord(
+                timestamp: time, bytes: bytes, durationMS: duration, method: field(row, "Protocol"),
+                target: port.isEmpty ? host : "\(host):\(port)", errorReason: reason))
     }
 
     /// `"1234"` → 1234 ms, `"850ms"` → 850, `"1.5s"` → 1500, `"2.5"` → 2 ms (bare = ms, truncated).
+    ///
+    /// - Returns: `nil` for text that is not a number, and for NaN, infinities, negatives or more
+    ///   than 366 days (``VendorBounds/maxDurationMS``).
     static func durationMS(_ text: String) -> Int64? {
         let lower = text.lowercased()
-        if lower.hasSuffix("ms") { return Double(lower.dropLast(2)).map { Int64($0) } }
-        if lower.hasSuffix("s") { return Double(lower.dropLast()).map { Int64($0 * 1_000) } }
-        return Double(lower).map { Int64($0) }
-    }
-}
-
-/// A minimal RFC 4180 reader: quoted fields may hold commas, quotes (`""`) and line breaks.
-enum CSVReader {
-    /// One record and the 1-based line on which it starts.
-    struct Record {
-        var fields: [String]
-        var line: Int
-    }
-
-    /// Splits `text` into records.
-    static func records(_ text: String) -> [Record] {
-        var records: [Record] = []
-        var fields: [String] = []
-        var field = ""
-        var inQuotes = false
-        var line = 1
-        var recordLine = 1
-        var iterator = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar? = nil
-        func endRecord() {
-            fields.append(field)
-            records.append(Record(fields: fields, line: recordLine))
-            fields = []
-            field = ""
-        }
-        while let scalar = pending ?? iterator.next() {
-            pending = nil
-            if inQuotes {
-                if scalar == "\"" {
-                    let next = iterator.next()
-                    if next == "\"" { field.unicodeScalars.append("\"") } else { inQuotes = false; pending = next }
-                } else {
-                    if scalar == "\n" { line += 1 }
-                    field.unicodeScalars.append(scalar)
-                }
-                continue
-            }
-            switch scalar {
-            case "\"" where field.isEmpty: inQuotes = true
-            case ",": fields.append(field); field = ""
-            case "\r": break
-            case "\n":
-                endRecord()
-                line += 1
-                recordLine = line
-            default: field.unicodeScalars.append(scalar)
-            }
-        }
-        if !field.isEmpty || !fields.isEmpty { endRecord() }
-        return records
+        let (number, scale): (Substring, Double) =
+            lower.hasSuffix("ms")
+            ? (lower.dropLast(2), 1) : lower.hasSuffix("s") ? (lower.dropLast(), 1_000) : (lower[...], 1)
+        guard let value = Double(number) else { return nil }
+        return VendorBounds.durationMS(value * scale)
     }
 }

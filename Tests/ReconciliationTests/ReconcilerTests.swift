@@ -32,7 +32,7 @@ struct ReconcilerTests {
             LedgerUsageEvent(start: Self.day + Self.hour, end: Self.day + Self.hour, bytes: 100),
             LedgerUsageEvent(start: Self.day + Self.hour - 1, end: Self.day + Self.hour - 1, bytes: 7),
         ]
-        let report = Reconciler.reconcile(
+        let report = try Reconciler.reconcile(
             vendor, ours: ours, options: ReconciliationOptions(from: Self.day, to: Self.day + 2 * Self.hour))
         let hours = report.buckets.filter { $0.granularity == .hour }
         #expect(hours.map(\.label) == ["2026-11-01T00:00Z", "2026-11-01T01:00Z"])
@@ -56,14 +56,15 @@ struct ReconcilerTests {
     }
 
     @Test("tolerance: within and over, and a bucket with ours but not theirs is over")
-    func tolerance() {
+    func tolerance() throws {
         let vendor = Self.squid([(Self.day + 10 * Self.second, 1_000), (Self.day + Self.hour + Self.second, 1_000)])
         let ours = [
             LedgerUsageEvent(start: Self.day + 10 * Self.second, end: Self.day + 11 * Self.second, bytes: 1_005),
             LedgerUsageEvent(start: Self.day + Self.hour, end: Self.day + Self.hour + 2 * Self.second, bytes: 1_030),
             LedgerUsageEvent(start: Self.day + 5 * Self.hour, end: Self.day + 5 * Self.hour, bytes: 9),
         ]
-        let report = Reconciler.reconcile(vendor, ours: ours, options: ReconciliationOptions(granularities: [.hour]))
+        let report = try Reconciler.reconcile(
+            vendor, ours: ours, options: ReconciliationOptions(from: Self.day, to: Self.day + 24 * Self.hour, granularities: [.hour]))
         #expect(report.windowStart == "2026-11-01T00:00:00.000000Z" && report.windowEnd == "2026-11-02T00:00:00.000000Z")
         let hours = report.buckets
         #expect(hours.map(\.label) == ["2026-11-01T00:00Z", "2026-11-01T01:00Z", "2026-11-01T05:00Z"])
@@ -75,6 +76,23 @@ struct ReconcilerTests {
         #expect(text.contains("2026-11-01T00:00Z") && text.contains("+0.50") && text.contains("NO") && text.contains("unattributed"))
     }
 
+    @Test("without --from/--to the window follows the vendor records; an earlier run that day is left out, with a notice")
+    func windowFollowsTheRecords() throws {
+        // This run: one request logged at 10:00:05 that took 2 s; its event started 1 s before it.
+        let vendor = Self.squid([(Self.day + 10 * Self.hour + 5 * Self.second, 1_000)])
+        let thisRun = LedgerUsageEvent(
+            start: Self.day + 10 * Self.hour + 2 * Self.second, end: Self.day + 10 * Self.hour + 6 * Self.second, bytes: 1_000)
+        let earlierRun = LedgerUsageEvent(start: Self.day + 10 * Self.hour - 60 * Self.second, end: Self.day + 10 * Self.hour - 50 * Self.second, bytes: 777)
+        let report = try Reconciler.reconcile(vendor, ours: [earlierRun, thisRun], options: ReconciliationOptions())
+        #expect(report.total.ours == 1_000 && report.total.theirs == 1_000 && report.total.delta == 0)
+        #expect(report.ledgerEvents == 1)
+        #expect(report.warnings.contains { $0.hasPrefix("1 ledger event(s) (777 B) earlier that day") })
+        // With fixed bounds both runs are compared, and the difference shows.
+        let fixed = try Reconciler.reconcile(
+            vendor, ours: [earlierRun, thisRun], options: ReconciliationOptions(from: Self.day, to: Self.day + 24 * Self.hour))
+        #expect(fixed.total.ours == 1_777 && fixed.ledgerEvents == 2 && fixed.warnings.isEmpty)
+    }
+
     @Test("vendor bytes with no ledger event nearby go to the unattributed row")
     func unattributed() throws {
         let vendor = Self.squid([
@@ -83,10 +101,10 @@ struct ReconcilerTests {
             (Self.day + 600 * Self.second, 3_461),  // a stray 407 ten minutes later
         ])
         let ours = [LedgerUsageEvent(start: Self.day + 9 * Self.second, end: Self.day + 11 * Self.second, bytes: 540)]
-        let report = Reconciler.reconcile(vendor, ours: ours, options: ReconciliationOptions())
+        let report = try Reconciler.reconcile(vendor, ours: ours, options: ReconciliationOptions())
         #expect(report.unattributed == UnattributedUsage(bytes: 3_461, records: 1))
         #expect(report.total.theirsUnattributed == 3_461)
-        let tight = Reconciler.reconcile(vendor, ours: ours, options: ReconciliationOptions(matchSlackMS: 0))
+        let tight = try Reconciler.reconcile(vendor, ours: ours, options: ReconciliationOptions(matchSlackMS: 0))
         #expect(tight.unattributed.records == 2)
         let stats = VendorImport(
             source: .webshareStats,
@@ -94,7 +112,7 @@ struct ReconcilerTests {
                 VendorRecord(timestamp: LedgerTimestamp(microseconds: Self.day), bytes: 900, durationMS: 3_600_000),
                 VendorRecord(timestamp: LedgerTimestamp(microseconds: Self.day + Self.hour), bytes: 80, durationMS: 3_600_000),
             ], linesRead: 2)
-        #expect(Reconciler.reconcile(stats, ours: ours, options: .init()).unattributed == UnattributedUsage(bytes: 80, records: 1))
+        #expect(try Reconciler.reconcile(stats, ours: ours, options: .init()).unattributed == UnattributedUsage(bytes: 80, records: 1))
     }
 
     @Test("ours from the projection and from the ledger: measured bytes, else estimated; unproxied events ignored")

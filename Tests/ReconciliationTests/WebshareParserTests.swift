@@ -59,7 +59,7 @@ struct WebshareParserTests {
         let wrapped = try WebshareStats.parse(Data("{\"results\": \(json)}".utf8))
         #expect(wrapped.records == parsed.records)
         // hour 02 is missing: reconciled as 0 bytes
-        let report = Reconciler.reconcile(
+        let report = try Reconciler.reconcile(
             parsed, ours: [LedgerUsageEvent(start: 7_200_000_000 + 1_793_491_200_000_000, end: 7_200_000_000 + 1_793_491_200_000_000, bytes: 10)],
             options: ReconciliationOptions(granularities: [.hour]))
         let two = try #require(report.buckets.first { $0.label == "2026-11-01T02:00Z" })

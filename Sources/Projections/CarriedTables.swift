@@ -4,8 +4,9 @@ import GRDB
 /// Tables that live in the projection file but do not come from the ledger, so a rebuild cannot
 /// recreate them: it copies them from the file it replaces instead.
 ///
-/// Today these are the vendor figures that `proxy-ledger reconcile` imports
-/// (`vendor_usage_daily`, `vendor_usage_hourly`, module `Reconciliation`). Each table is copied
+/// Today these are the vendor figures that `proxy-ledger reconcile` imports (module
+/// `Reconciliation`): `vendor_usage_points`, the figures per instant that later imports merge
+/// with, and `vendor_usage_daily` and `vendor_usage_hourly` derived from it. Each table is copied
 /// with its own `CREATE TABLE` text and its indexes, as found in the old file, so the projection
 /// does not need to know their layout. A table missing from the old file is skipped.
 ///
@@ -13,7 +14,7 @@ import GRDB
 /// <https://www.sqlite.org/schematab.html>.
 enum CarriedTables {
     /// The names of the carried tables.
-    static let names = ["vendor_usage_daily", "vendor_usage_hourly"]
+    static let names = ["vendor_usage_points", "vendor_usage_daily", "vendor_usage_hourly"]
 
     /// Copies the carried tables of the database at `oldPath` into `db` (the new file), in one
     /// transaction. Does nothing when `oldPath` does not exist or is not a readable SQLite

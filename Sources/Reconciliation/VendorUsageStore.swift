@@ -5,10 +5,27 @@ import Ledger
 /// Persists imported vendor figures into the projection database, so that reports can show ours
 /// against theirs per day or hour.
 ///
+/// **Import semantics.** An import replaces what the store holds for the same source only inside
+/// the import's own time span, `[first record time, last record time]` (UTC µs, both ends
+/// included), and keeps everything outside it. So importing the same file twice changes nothing;
+/// a growing log imported again later replaces its earlier import; the two halves of a rotated
+/// log (`access.log.1`, then `access.log`, in either order) are both kept and summed; and an
+/// export of a later range keeps the earlier hours. Hour-grained sources (Webshare stats) store
+/// one point per hour, and their span is replaced outright, since an hour still in progress
+/// grows between fetches. For per-request sources the two instants at the ends of the span are
+/// merged rather than replaced, so that a rotation inside one millisecond loses nothing: per
+/// identical record (time, bytes, request and response bytes) the store keeps the larger of the
+/// stored and the imported count. (Two identical records in the same µs, one in each file, then
+/// count once.)
+///
 /// Tables (created with `CREATE TABLE IF NOT EXISTS` on first import, outside the projection's
 /// migrator, because reports treat their presence as "vendor figures were imported"; a projection
-/// rebuild copies them into the fresh file before the swap, see `Projector.rebuild`):
+/// rebuild copies them into the fresh file before the swap, see `CarriedTables` in Projections):
 ///
+/// - `vendor_usage_points(source TEXT, time_us INTEGER, bytes INTEGER, request_bytes INTEGER,
+///   response_bytes INTEGER, records INTEGER, imported_at TEXT)`, indexed on `(source, time_us)`:
+///   the figures as imported. One row holds `records` identical records of one instant `time_us`
+///   (UTC µs; a stats hour's start) and their summed bytes.
 /// - `vendor_usage_daily(date TEXT, utc_offset TEXT, day_start_us INTEGER, source TEXT,
 ///   bytes INTEGER, request_bytes INTEGER, response_bytes INTEGER, records INTEGER,
 ///   imported_at TEXT, PRIMARY KEY (date, utc_offset, source))`: `date` is the calendar day
@@ -18,13 +35,27 @@ import Ledger
 ///   bytes INTEGER, request_bytes INTEGER, response_bytes INTEGER, records INTEGER,
 ///   imported_at TEXT, PRIMARY KEY (hour_start_us, source))`: `hour_start` is RFC 3339 UTC.
 ///
+/// The hourly and daily rows are derived from `vendor_usage_points` by query: every import
+/// recomputes the hours and days its span touches (the days at the import's offset and at every
+/// offset already stored for the source). Rows of stores written before `vendor_usage_points`
+/// existed stay until an import touches their hour or day, which then holds the points alone.
+///
 /// `source` is a ``VendorSource`` raw value. Bytes are bytes; `request_bytes` and
 /// `response_bytes` are NULL when the source does not split directions. `imported_at` is
-/// RFC 3339 UTC. Re-importing replaces a bucket's row (the last import of a source wins), so
-/// importing the same file twice changes nothing.
+/// RFC 3339 UTC.
 public enum VendorUsageStore {
     /// The DDL, run before every write.
     static let schema = """
+        CREATE TABLE IF NOT EXISTS vendor_usage_points (
+            source TEXT NOT NULL,
+            time_us INTEGER NOT NULL,
+            bytes INTEGER NOT NULL CHECK (bytes >= 0),
+            request_bytes INTEGER,
+            response_bytes INTEGER,
+            records INTEGER NOT NULL CHECK (records > 0),
+            imported_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS vendor_usage_points_time ON vendor_usage_points(source, time_us);
         CREATE TABLE IF NOT EXISTS vendor_usage_daily (
             date TEXT NOT NULL,
             utc_offset TEXT NOT NULL,
@@ -69,67 +100,53 @@ public enum VendorUsageStore {
         public var records: Int
     }
 
-    /// Writes the hourly and daily sums of `vendor`'s records in `[from, to)` in one transaction.
+    /// Stores `vendor`'s records in `[from, to)` and recomputes the hourly and daily rows they
+    /// touch, in one transaction; see the type's documentation for what an import replaces.
     ///
     /// - Parameters:
     ///   - vendor: The imported figures.
     ///   - databasePath: The projection database (created if missing).
     ///   - from: Window start, UTC µs, inclusive.
     ///   - to: Window end, UTC µs, exclusive.
-    ///   - utcOffsetSeconds: The offset days are aligned to.
-    /// - Returns: The number of rows written (hourly plus daily).
-    /// - Throws: ``ReconciliationError`` `.storageFailed` when SQLite fails.
+    ///   - utcOffsetSeconds: The offset days are aligned to, in seconds east of UTC.
+    /// - Returns: The number of hourly plus daily rows written; 0 when no record is in the window.
+    /// - Throws: ``ReconciliationError`` `.outOfRange` when a record has negative bytes or a sum
+    ///   does not fit in Int64 (nothing is stored); `.storageFailed` when SQLite fails.
     @discardableResult
     public static func save(
         _ vendor: VendorImport, databasePath: String, from: Int64, to: Int64, utcOffsetSeconds: Int = 0
     ) throws(ReconciliationError) -> Int {
-        let offset = BucketGrid.offsetText(utcOffsetSeconds)
+        let points = try VendorPoints(vendor.records.filter { (from..<to).contains($0.timestamp.microseconds) })
+        guard let span = points.span else { return 0 }
+        let source = vendor.source.rawValue
         let importedAt = LedgerTimestamp.now.rfc3339
-        let records = vendor.records.filter { (from..<to).contains($0.timestamp.microseconds) }
         do {
             let queue = try DatabaseQueue(path: databasePath, configuration: configuration)
             defer { try? queue.close() }
             return try queue.write { db in
                 try db.execute(sql: schema)
-                var written = 0
-                for granularity in Granularity.allCases {
-                    let grid = BucketGrid(granularity, utcOffsetSeconds: granularity == .day ? utcOffsetSeconds : 0)
-                    var sums: [Int64: (bytes: Int64, request: Int64?, response: Int64?, records: Int)] = [:]
-                    for record in records {
-                        var sum = sums[grid.start(of: record.timestamp.microseconds)] ?? (0, 0, 0, 0)
-                        sum.bytes += record.bytes
-                        sum.request = sum.request.flatMap { total in record.requestBytes.map { total + $0 } }
-                        sum.response = sum.response.flatMap { total in record.responseBytes.map { total + $0 } }
-                        sum.records += 1
-                        sums[grid.start(of: record.timestamp.microseconds)] = sum
-                    }
-                    for (start, sum) in sums {
-                        if granularity == .day {
-                            try db.execute(
-                                sql: """
-                                    INSERT OR REPLACE INTO vendor_usage_daily (date, utc_offset, day_start_us, source, bytes,
-                                        request_bytes, response_bytes, records, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                                    """,
-                                arguments: [
-                                    grid.label(of: start), offset, start, vendor.source.rawValue, sum.bytes, sum.request,
-                                    sum.response, sum.records, importedAt,
-                                ])
-                        } else {
-                            try db.execute(
-                                sql: """
-                                    INSERT OR REPLACE INTO vendor_usage_hourly (hour_start, hour_start_us, utc_offset, source,
-                                        bytes, request_bytes, response_bytes, records, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                                    """,
-                                arguments: [
-                                    LedgerTimestamp(microseconds: start).rfc3339, start, "Z", vendor.source.rawValue, sum.bytes,
-                                    sum.request, sum.response, sum.records, importedAt,
-                                ])
-                        }
-                        written += 1
-                    }
+                try points.store(
+                    source: source, mergingEnds: vendor.source.isPerRequest, importedAt: importedAt, in: db)
+                var offsets = Set(
+                    try String.fetchAll(
+                        db, sql: "SELECT DISTINCT utc_offset FROM vendor_usage_daily WHERE source = ?",
+                        arguments: [source]
+                    ).compactMap(BucketGrid.parseOffset))
+                offsets.insert(utcOffsetSeconds)
+                var written = try VendorBuckets.rederive(
+                    BucketGrid(.hour), source: source, span: span, importedAt: importedAt, in: db)
+                for offset in offsets.sorted() {
+                    written += try VendorBuckets.rederive(
+                        BucketGrid(.day, utcOffsetSeconds: offset), source: source, span: span, importedAt: importedAt,
+                        in: db)
                 }
                 return written
             }
+        } catch let error as ReconciliationError {
+            throw error
+        } catch let error as DatabaseError where error.message?.contains("integer overflow") == true {
+            throw ReconciliationError(
+                .outOfRange, "the stored vendor bytes of \(source) add up to more than Int64.max; nothing was stored")
         } catch {
             throw ReconciliationError(.storageFailed, "writing vendor usage to \(databasePath) failed: \(error)")
         }
@@ -147,12 +164,171 @@ public enum VendorUsageStore {
             defer { try? queue.close() }
             return try queue.read { db in
                 try GRDB.Row.fetchAll(
-                    db, sql: "SELECT date, source, bytes, records FROM vendor_usage_daily WHERE utc_offset = ? ORDER BY date, source",
+                    db,
+                    sql:
+                        "SELECT date, source, bytes, records FROM vendor_usage_daily WHERE utc_offset = ? ORDER BY date, source",
                     arguments: [BucketGrid.offsetText(utcOffsetSeconds)]
                 ).map { Row(key: $0[0], source: $0[1], bytes: $0[2], records: $0[3]) }
             }
         } catch {
-            throw ReconciliationError(.storageFailed, "reading vendor_usage_daily from \(databasePath) failed: \(error)")
+            throw ReconciliationError(
+                .storageFailed, "reading vendor_usage_daily from \(databasePath) failed: \(error)")
         }
+    }
+}
+
+/// The records of one import, grouped into identical records per instant (`vendor_usage_points`).
+private struct VendorPoints {
+    /// One record's instant (UTC µs) and sizes (bytes).
+    struct Key: Hashable {
+        var time: Int64
+        var bytes: Int64
+        var request: Int64?
+        var response: Int64?
+    }
+
+    /// The instants accepted, UTC µs: years 0001 to 9999 (bucket arithmetic cannot overflow).
+    static let times: ClosedRange<Int64> = -62_135_596_800_000_000...253_402_300_799_999_999
+
+    /// How many records of the import have each key.
+    private(set) var counts: [Key: Int64] = [:]
+    /// `[first record time, last record time]`, UTC µs; `nil` for no records.
+    private(set) var span: ClosedRange<Int64>?
+
+    /// - Throws: ``ReconciliationError`` `.outOfRange` for negative bytes or a time outside ``times``.
+    init(_ records: [VendorRecord]) throws(ReconciliationError) {
+        for record in records {
+            let time = record.timestamp.microseconds
+            guard record.bytes >= 0, (record.requestBytes ?? 0) >= 0, (record.responseBytes ?? 0) >= 0,
+                Self.times.contains(time)
+            else {
+                throw ReconciliationError(
+                    .outOfRange,
+                    "a vendor record at \(record.timestamp.rfc3339) has negative bytes or an impossible time")
+            }
+            counts[
+                Key(time: time, bytes: record.bytes, request: record.requestBytes, response: record.responseBytes),
+                default: 0] += 1
+            span = span.map { min($0.lowerBound, time)...max($0.upperBound, time) } ?? time...time
+        }
+    }
+
+    /// Replaces the stored points of `source` inside ``span`` with this import's. With
+    /// `mergingEnds`, points at the span's two end instants are kept and only topped up to this
+    /// import's count per key (see ``VendorUsageStore``).
+    ///
+    /// - Throws: ``ReconciliationError`` `.outOfRange` when a row's bytes pass Int64.max;
+    ///   `DatabaseError`.
+    func store(source: String, mergingEnds: Bool, importedAt: String, in db: Database) throws {
+        guard let span else { return }
+        // Merging: only the instants strictly inside the span are replaced.
+        try db.execute(
+            sql: "DELETE FROM vendor_usage_points WHERE source = ? AND time_us "
+                + (mergingEnds ? "> ? AND time_us < ?" : ">= ? AND time_us <= ?"),
+            arguments: [source, span.lowerBound, span.upperBound])
+        var stored: [Key: Int64] = [:]
+        if mergingEnds {
+            let rows = try GRDB.Row.fetchAll(
+                db,
+                sql: """
+                    SELECT time_us, bytes, request_bytes, response_bytes, records FROM vendor_usage_points
+                    WHERE source = ? AND time_us IN (?, ?)
+                    """,
+                arguments: [source, span.lowerBound, span.upperBound])
+            for row in rows {
+                let records: Int64 = row[4]
+                guard records > 0 else { continue }
+                let request: Int64? = row[2]
+                let response: Int64? = row[3]
+                let key = Key(
+                    time: row[0], bytes: row[1] / records, request: request.map { $0 / records },
+                    response: response.map { $0 / records })
+                stored[key, default: 0] += records
+            }
+        }
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO vendor_usage_points (source, time_us, bytes, request_bytes, response_bytes, records, imported_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+        for (key, count) in counts {
+            let added = count - (stored[key] ?? 0)
+            guard added > 0 else { continue }
+            func total(_ size: Int64) throws(ReconciliationError) -> Int64 {
+                let (product, overflow) = size.multipliedReportingOverflow(by: added)
+                guard !overflow else {
+                    let time = LedgerTimestamp(microseconds: key.time).rfc3339
+                    throw ReconciliationError(.outOfRange, "the vendor bytes at \(time) add up to more than Int64.max")
+                }
+                return product
+            }
+            try insert.execute(arguments: [
+                source, key.time, try total(key.bytes), try key.request.map(total), try key.response.map(total), added,
+                importedAt,
+            ])
+        }
+    }
+}
+
+/// Derives `vendor_usage_hourly` and `vendor_usage_daily` from `vendor_usage_points`.
+private enum VendorBuckets {
+    /// Deletes and recomputes `source`'s buckets of `grid` that `span` touches (hours: the hourly
+    /// table, UTC; days: the daily table at the grid's offset), from every stored point in them.
+    ///
+    /// - Returns: The rows written.
+    /// - Throws: `DatabaseError` (also SQLite's "integer overflow" when a sum passes Int64.max).
+    static func rederive(
+        _ grid: BucketGrid, source: String, span: ClosedRange<Int64>, importedAt: String, in db: Database
+    ) throws -> Int {
+        let size = grid.granularity.microseconds
+        let first = grid.start(of: span.lowerBound)
+        let end = grid.start(of: span.upperBound) + size
+        let isDay = grid.granularity == .day
+        let offsetText = BucketGrid.offsetText(grid.utcOffsetSeconds)
+        if isDay {
+            try db.execute(
+                sql:
+                    "DELETE FROM vendor_usage_daily WHERE source = ? AND utc_offset = ? AND day_start_us >= ? AND day_start_us < ?",
+                arguments: [source, offsetText, first, end])
+        } else {
+            try db.execute(
+                sql: "DELETE FROM vendor_usage_hourly WHERE source = ? AND hour_start_us >= ? AND hour_start_us < ?",
+                arguments: [source, first, end])
+        }
+        // The bucket start in SQL: floor to `size` in local time (also before 1970), back to UTC.
+        let offset = Int64(grid.utcOffsetSeconds) * 1_000_000
+        let local = "(time_us + \(offset))"
+        let sums = try GRDB.Row.fetchAll(
+            db,
+            sql: """
+                SELECT \(local) - ((\(local) % \(size)) + \(size)) % \(size) - \(offset) AS start, SUM(bytes),
+                    CASE WHEN COUNT(request_bytes) = COUNT(*) THEN SUM(request_bytes) END,
+                    CASE WHEN COUNT(response_bytes) = COUNT(*) THEN SUM(response_bytes) END, SUM(records)
+                FROM vendor_usage_points WHERE source = ? AND time_us >= ? AND time_us < ?
+                GROUP BY start ORDER BY start
+                """,
+            arguments: [source, first, end])
+        for row in sums {
+            let start: Int64 = row[0]
+            let values: [(any DatabaseValueConvertible)?] = [
+                source, row[1] as Int64, row[2] as Int64?, row[3] as Int64?, row[4] as Int64, importedAt,
+            ]
+            if isDay {
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO vendor_usage_daily (date, utc_offset, day_start_us, source, bytes,
+                            request_bytes, response_bytes, records, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: StatementArguments([grid.label(of: start), offsetText, start] + values))
+            } else {
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO vendor_usage_hourly (hour_start, hour_start_us, utc_offset, source,
+                            bytes, request_bytes, response_bytes, records, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: StatementArguments([LedgerTimestamp(microseconds: start).rfc3339, start, "Z"] + values))
+            }
+        }
+        return sums.count
     }
 }

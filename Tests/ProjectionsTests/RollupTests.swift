@@ -107,9 +107,17 @@ import TestSupport
                         ('2026-11-02', 'Z', 1793577600000000, 'webshare_csv', 7000, 1000, 6000, 4, 'x');
                     CREATE TABLE vendor_usage_hourly (hour_start TEXT, hour_start_us INTEGER, bytes INTEGER);
                     INSERT INTO vendor_usage_hourly VALUES ('2026-11-01T00:00:00.000000Z', 1793491200000000, 5000);
+                    CREATE TABLE IF NOT EXISTS vendor_usage_points (source TEXT NOT NULL, time_us INTEGER NOT NULL,
+                        bytes INTEGER NOT NULL CHECK (bytes >= 0), request_bytes INTEGER, response_bytes INTEGER,
+                        records INTEGER NOT NULL CHECK (records > 0), imported_at TEXT NOT NULL);
+                    CREATE INDEX IF NOT EXISTS vendor_usage_points_time ON vendor_usage_points(source, time_us);
+                    INSERT INTO vendor_usage_points VALUES
+                        ('squid-ledger', 1793491201400000, 3000, 1000, 2000, 1, 'x'),
+                        ('squid-ledger', 1793491201400000, 2000, NULL, NULL, 2, 'x');
                     """)
         }
         let vendor = try dumpTable(store.databasePool, "vendor_usage_daily", orderBy: "date")
+        let points = try dumpTable(store.databasePool, "vendor_usage_points", orderBy: "bytes")
         try store.close()
 
         for _ in 1...2 {
@@ -117,6 +125,11 @@ import TestSupport
             let rebuilt = try ProjectionStore(path: path)
             #expect(try dumpTable(rebuilt.databasePool, "vendor_usage_daily", orderBy: "date") == vendor)
             #expect(try dumpTable(rebuilt.databasePool, "vendor_usage_hourly", orderBy: "hour_start").count == 1)
+            #expect(try dumpTable(rebuilt.databasePool, "vendor_usage_points", orderBy: "bytes") == points)
+            #expect(points.count == 2)
+            #expect(
+                try rebuilt.databasePool.read { db in try db.indexes(on: "vendor_usage_points").map(\.name) }
+                    .contains("vendor_usage_points_time"))
             #expect(
                 try rebuilt.databasePool.read { db in try db.indexes(on: "vendor_usage_daily").map(\.name) }
                     .contains("vendor_usage_daily_source"))

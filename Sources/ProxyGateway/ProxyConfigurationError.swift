@@ -22,6 +22,10 @@ public struct ProxyConfigurationError: Error, Sendable, CustomStringConvertible,
         public static let invalidConcurrency = Code(name: "invalid_concurrency")
         /// The proxy is enabled for a component but `PROXY_USERNAME` or `PROXY_PASSWORD` is unset.
         public static let missingCredentials = Code(name: "missing_credentials")
+        /// `PROXY_USERNAME` or `PROXY_PASSWORD` holds a character Basic authentication cannot
+        /// carry: a control character (such as a stray CR or newline from a secrets file) in
+        /// either, or a colon in the username (RFC 7617 §2).
+        public static let invalidCredential = Code(name: "invalid_credential")
     }
 
     /// What went wrong.
@@ -77,6 +81,15 @@ extension ProxyConfigurationError {
             code: .invalidConcurrency,
             variable: variable,
             message: "\(variable ?? "maxConcurrency") must be an integer >= 0 (0 = unlimited), got \(quoted(value))"
+        )
+    }
+
+    /// A credential holds a character Basic authentication cannot carry. Never echoes the value.
+    static func invalidCredential(variable: String, problem: String) -> Self {
+        Self(
+            code: .invalidCredential,
+            variable: variable,
+            message: "\(variable) \(problem); Basic proxy authentication (RFC 7617) cannot carry it"
         )
     }
 

@@ -33,7 +33,9 @@ extension ProxySettings {
     /// - Booleans accept `true`/`false`/`1`/`0`/`yes`/`no` in any case, trimmed of whitespace.
     /// - `PROXY_GATEWAY_PORT` must be an integer in `1...65535`; `PROXY_MAX_CONCURRENCY` an
     ///   integer `>= 0`.
-    /// - `PROXY_USERNAME` and `PROXY_PASSWORD` are taken verbatim (not trimmed).
+    /// - `PROXY_USERNAME` and `PROXY_PASSWORD` are taken verbatim (not trimmed), and must not
+    ///   hold control characters (a CR or newline from a secrets file would make every request a
+    ///   407); the username must not hold a colon.
     ///
     /// Credentials are not required here; ``ProxyService/init(settings:component:)`` requires
     /// them for a component that has the proxy enabled.
@@ -41,8 +43,9 @@ extension ProxySettings {
     /// - Parameter environment: The variables to read; defaults to the process environment.
     /// - Returns: The settings, with defaults for unset variables.
     /// - Throws: ``ProxyConfigurationError`` with code ``ProxyConfigurationError/Code/invalidBoolean``,
-    ///   ``ProxyConfigurationError/Code/invalidPort`` or ``ProxyConfigurationError/Code/invalidConcurrency``,
-    ///   naming the variable. The password's value never appears in an error.
+    ///   ``ProxyConfigurationError/Code/invalidPort``, ``ProxyConfigurationError/Code/invalidConcurrency``
+    ///   or ``ProxyConfigurationError/Code/invalidCredential``, naming the variable. The password's
+    ///   value never appears in an error.
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ProxyConfigurationError) -> ProxySettings {
@@ -58,6 +61,8 @@ extension ProxySettings {
         }
         settings.username = reader.verbatim(Variable.username, key: "proxy.username", isSecret: false)
         settings.password = reader.verbatim(Variable.password, key: "proxy.password", isSecret: true)
+        try checkCredential(settings.username, variable: Variable.username, allowsColon: false)
+        try checkCredential(settings.password, variable: Variable.password, allowsColon: true)
         settings.useBackbone = try reader.bool(Variable.useBackbone, key: "proxy.useBackbone") ?? settings.useBackbone
         if let limit = reader.trimmed(Variable.maxConcurrency, key: "proxy.maxConcurrency") {
             guard let value = Int(limit), value >= 0 else {
@@ -68,6 +73,33 @@ extension ProxySettings {
         settings.transcribeEnabled = try reader.bool(Variable.transcribeEnabled, key: "transcribe.proxy.enabled")
         settings.apiEnabled = try reader.bool(Variable.apiEnabled, key: "api.proxy.enabled")
         return settings
+    }
+
+    /// Throws when `value` holds a character a Basic credential cannot carry.
+    static func checkCredential(
+        _ value: String?, variable: String, allowsColon: Bool
+    ) throws(ProxyConfigurationError) {
+        guard let value else { return }
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw .invalidCredential(variable: variable, problem: "contains a control character (such as a CR or newline)")
+        }
+        if !allowsColon, value.contains(":") {
+            throw .invalidCredential(variable: variable, problem: "contains a colon")
+        }
+    }
+
+    /// The names of the variables in `environment` that a child process must not inherit: every
+    /// `PROXY_*` variable, `PROXY_PASSWORD` above all. yt-dlp reaches the gateway through the
+    /// metering proxy's one-time credential, and the lab's Squid and htpasswd get the password
+    /// on stdin, so none of them needs these; an inherited password would be readable in
+    /// `/proc/<pid>/environ` and `ps e` output.
+    ///
+    /// - Parameter environment: The parent's environment; defaults to the process environment.
+    /// - Returns: The variable names to remove, sorted.
+    public static func variablesHiddenFromChildren(
+        in environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> [String] {
+        environment.keys.filter { $0.hasPrefix("PROXY_") }.sorted()
     }
 
     /// Parses a boolean the way ``fromEnvironment(_:)`` does.

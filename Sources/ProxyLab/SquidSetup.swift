@@ -1,4 +1,5 @@
 import Foundation
+import ProxyGateway
 import Subprocess
 
 #if canImport(Glibc)
@@ -13,9 +14,12 @@ enum SquidSetup {
                 atPath: configuration.directory, withIntermediateDirectories: true)
             try configuration.renderConfig(port: port)
                 .write(toFile: configuration.configPath, atomically: true, encoding: .utf8)
-            for file in [configuration.accessLogPath, configuration.cacheLogPath]
-            where !FileManager.default.fileExists(atPath: file) {
-                _ = FileManager.default.createFile(atPath: file, contents: nil)
+            // Both logs start empty, so that LAB/gateway-access.log holds this run only and an
+            // error quotes this start's cache.log.
+            for file in [configuration.accessLogPath, configuration.cacheLogPath] {
+                guard FileManager.default.createFile(atPath: file, contents: Data()) else {
+                    throw ProxyLabError(.fileSystem, "cannot create \(file)")
+                }
             }
         } catch {
             throw ProxyLabError(.fileSystem, "cannot write squid files in \(configuration.directory): \(error)")
@@ -24,6 +28,7 @@ enum SquidSetup {
         let htpasswd = try await Subprocess.run(
             .path(.init(configuration.htpasswdPath)),
             arguments: ["-ic", configuration.passwordFilePath, configuration.username],
+            environment: .inheritedWithoutProxySettings,
             input: .string(configuration.password + "\n"),
             output: .discarded,
             error: .string(limit: 16 * 1024)
@@ -36,6 +41,7 @@ enum SquidSetup {
         if geteuid() == 0, getpwnam("proxy") != nil {
             let chown = try await Subprocess.run(
                 .name("chown"), arguments: ["-R", "proxy:proxy", configuration.directory],
+                environment: .inheritedWithoutProxySettings,
                 output: .discarded, error: .string(limit: 16 * 1024))
             guard chown.terminationStatus.isSuccess else {
                 throw ProxyLabError(.commandFailed, "chown proxy:proxy failed: \(chown.standardError)")

@@ -1,4 +1,5 @@
 import Ledger
+import ProxyGateway
 import Subprocess
 
 /// The result of one yt-dlp process.
@@ -25,8 +26,9 @@ struct YtDlpRunner: Sendable {
     let executable: String
     let timeout: Duration?
 
-    /// Runs `yt-dlp arguments…`. The arguments may hold a proxy URL with credentials: they are
-    /// never logged or put into errors.
+    /// Runs `yt-dlp arguments…` with this process's environment minus every `PROXY_*` variable
+    /// (the gateway password must not reach yt-dlp). The arguments may hold a proxy URL with
+    /// credentials: they are never logged or put into errors.
     /// - Throws: ``WorkerError`` with code `.launchFailed` when the process cannot be started.
     func run(_ arguments: [String]) async throws -> YtDlpRun {
         let startedAt = LedgerTimestamp.now
@@ -36,6 +38,7 @@ struct YtDlpRunner: Sendable {
         do {
             let result = try await Subprocess.run(
                 .path(.init(executable)), arguments: Arguments(arguments),
+                environment: .inheritedWithoutProxySettings,
                 input: .none, output: .sequence, error: .sequence
             ) { execution in
                 try await withThrowingTaskGroup(of: StreamPart.self) { group in

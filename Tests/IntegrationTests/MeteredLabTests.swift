@@ -124,4 +124,36 @@ import TestSupport
         #expect(!recorded.contains(options.password))
         #expect(!recorded.contains(encoded))
     }
+
+    /// `PROXY_PASSWORD` set in the worker's environment (how operators configure it) must not be
+    /// inherited by yt-dlp: `/proc/<pid>/environ` and `ps e` would show it.
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func proxyVariablesAreNotInheritedByYtDlp() throws {
+        let root = try LabSupport.makeTemporaryDirectory(prefix: "metered-environ")
+        defer { LabSupport.removeDirectory(root) }
+        let real = try #require(YtDlp.locate())
+        let dump = root + "/environ.txt"
+        let script = root + "/yt-dlp"
+        try """
+            #!/bin/sh
+            env >> \(dump)
+            exec \(real) "$@"
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        let password = "Env-" + LabRunOptions.makeLabPassword()
+        let result = try BuiltExecutable.run(
+            [
+                "demo", "--jobs", "2", "--channels", "1", "--ledger", root + "/ledger", "--db", root + "/p.sqlite",
+                "--lab-dir", root + "/lab",
+            ],
+            environment: [
+                "PROXY_USERNAME": LabSupport.username, "PROXY_PASSWORD": password, YtDlp.environmentKey: script,
+            ])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let recorded = try String(contentsOfFile: dump, encoding: .utf8)
+        #expect(recorded.contains("PATH="), "the stand-in recorded yt-dlp's environment")
+        #expect(!recorded.contains(password))
+        #expect(!recorded.contains("PROXY_"))
+        #expect(!result.stdout.contains(password) && !result.stderr.contains(password))
+    }
 }

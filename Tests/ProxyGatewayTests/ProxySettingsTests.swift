@@ -109,6 +109,35 @@ struct ProxySettingsTests {
         #expect(error?.description.contains("PROXY_MAX_CONCURRENCY") == true)
     }
 
+    @Test(
+        "a control character in a credential is refused without echoing it",
+        arguments: [("PROXY_PASSWORD", "s3cret\r"), ("PROXY_PASSWORD", "line1\nline2"), ("PROXY_USERNAME", "user\t")])
+    func controlCharacterInCredential(variable: String, value: String) {
+        let error = #expect(throws: ProxyConfigurationError.self) {
+            try ProxySettings.fromEnvironment([variable: value])
+        }
+        #expect(error?.code == .invalidCredential)
+        #expect(error?.variable == variable)
+        #expect(error?.description.contains("control character") == true)
+        #expect(error?.description.contains(value) == false)
+    }
+
+    @Test("a colon is refused in the username but kept in the password")
+    func colonInCredentials() throws {
+        let error = #expect(throws: ProxyConfigurationError.self) {
+            try ProxySettings.fromEnvironment(["PROXY_USERNAME": "us:er"])
+        }
+        #expect(error?.code == .invalidCredential)
+        #expect(try ProxySettings.fromEnvironment(["PROXY_PASSWORD": "p@ss:w/rd"]).password == "p@ss:w/rd")
+    }
+
+    @Test("children are not given the PROXY_* variables")
+    func variablesHiddenFromChildren() {
+        let hidden = ProxySettings.variablesHiddenFromChildren(
+            in: ["PROXY_PASSWORD": "x", "PROXY_USERNAME": "u", "PATH": "/bin", "HOME": "/root", "PROXY_ENABLED": "1"])
+        #expect(hidden == ["PROXY_ENABLED", "PROXY_PASSWORD", "PROXY_USERNAME"])
+    }
+
     @Test("description, debugDescription and dump never contain the password")
     func redaction() throws {
         let settings = try ProxySettings.fromEnvironment([

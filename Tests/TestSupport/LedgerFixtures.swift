@@ -42,10 +42,17 @@ public enum BuiltExecutable {
     }
 
     /// Runs the executable to completion; returns exit status, stdout and stderr.
-    public static func run(_ arguments: [String], stdin: [UInt8] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+    ///
+    /// - Parameter environment: Variables set on top of this process's environment.
+    public static func run(
+        _ arguments: [String], stdin: [UInt8] = [], environment: [String: String] = [:]
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: proxyLedger)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let input = Pipe(), output = Pipe(), error = Pipe()
         process.standardInput = input
         process.standardOutput = output

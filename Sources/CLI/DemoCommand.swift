@@ -26,7 +26,13 @@ struct DemoCommand: AsyncParsableCommand {
             PROXY_USERNAME and PROXY_PASSWORD to choose the lab gateway's credentials. \
             PROXY_MAX_CONCURRENCY bounds the jobs run at once (default here: 4).
 
-            Needs squid, htpasswd and yt-dlp (`make demo` installs them).
+            Needs squid, htpasswd and yt-dlp (`make demo` installs them). yt-dlp is looked up \
+            as $PROXY_LEDGER_YTDLP, else .venv/bin/yt-dlp in the working directory or above it, \
+            else beside this executable's checkout, else on PATH.
+
+            Exits 0 when every operation succeeded, 1 when any failed (the events of failed \
+            operations are still appended), 130 or 143 when interrupted by Ctrl-C or SIGTERM \
+            (the lab's Squid is stopped and a temporary lab folder removed).
             """
     )
 
@@ -61,15 +67,20 @@ struct DemoCommand: AsyncParsableCommand {
         guard missing.isEmpty else {
             throw CommandFailure("missing \(missing.joined(separator: ", ")): run `make demo`, which installs squid and apache2-utils")
         }
-        let environment = ProcessInfo.processInfo.environment
         let temporary = labDir == nil
-        let lab = labDir ?? "/tmp/proxy-ledger-lab-\(UUID().uuidString.prefix(8))"
+        let lab = labDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            ?? "/tmp/proxy-ledger-lab-\(UUID().uuidString.prefix(8))"
+        let username = settings.username ?? "lab-user"
+        do {
+            try SquidConfiguration.validate(username: username, directory: lab)
+        } catch let error as ProxyLabError {
+            throw CommandFailure(error.message)
+        }
         defer { if temporary { try? FileManager.default.removeItem(atPath: lab) } }
         try createParentDirectory(of: databaseOptions.db)
         var options = LabRunOptions(
             ledgerDirectory: ledgerOptions.ledger, databasePath: databaseOptions.db, labDirectory: lab,
-            username: environment["PROXY_USERNAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "lab-user",
-            password: environment["PROXY_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 } ?? LabRunOptions.makeLabPassword(),
+            username: username, password: settings.password ?? LabRunOptions.makeLabPassword(),
             maxConcurrency: settings.maxConcurrency > 0 ? settings.maxConcurrency : 4, ytDlpPath: ytDlp)
         options.transcriptionJobs = jobs
         options.channelListings = channels
@@ -79,7 +90,9 @@ struct DemoCommand: AsyncParsableCommand {
         if format == .text {
             print("starting the lab (Squid gateway with Basic auth, local origin) and \(jobs) transcription jobs + \(channels) channel listings…")
         }
-        let report = try await LabRun.run(options, logger: logger)
+        let report = try await Interruption.run(stopping: "the lab") { [options, logger] in
+            try await LabRun.run(options, logger: logger)
+        }
         switch format {
         case .json:
             try printJSON(DemoOutput(report: report))
@@ -89,7 +102,7 @@ struct DemoCommand: AsyncParsableCommand {
                 channel listings: \(report.channelListingsSucceeded) ok, \(report.channelListingsFailed) failed
                 captions: \(report.usedRealCaptions ? "real (shared/real-inputs)" : "synthetic")
                 events appended: \(report.eventsAppended); projected: \(report.replay.eventsApplied) new rows
-                gateway log: \(report.gatewayLog.count) requests seen by Squid\(temporary ? "" : ", kept at \(lab)/gateway-access.log")
+                gateway log: \(report.gatewayRequests.count) requests seen by Squid\(temporary ? "" : ", kept at \(lab)/gateway-access.log")
 
                 \(SummaryText.render(report.summary))
 
@@ -97,7 +110,11 @@ struct DemoCommand: AsyncParsableCommand {
                 database: \(report.databasePath)
                 """)
         }
-        if report.transcriptionsSucceeded + report.channelListingsSucceeded == 0 { throw ExitCode(1) }
+        let failed = report.transcriptionsFailed + report.channelListingsFailed
+        if failed > 0 {
+            let total = failed + report.transcriptionsSucceeded + report.channelListingsSucceeded
+            throw CommandFailure("\(failed) of \(total) operations failed (their events are in the ledger; see the error types above)")
+        }
     }
 }
 
@@ -119,7 +136,7 @@ struct DemoOutput: Encodable {
         transcriptionsFailed = report.transcriptionsFailed
         channelListingsSucceeded = report.channelListingsSucceeded
         channelListingsFailed = report.channelListingsFailed
-        gatewayRequests = report.gatewayLog.count
+        gatewayRequests = report.gatewayRequests.count
         ledger = report.ledgerDirectory
         database = report.databasePath
         summary = report.summary

@@ -23,6 +23,9 @@ public struct LabRunReport: Sendable {
     public var replay: ReplayResult
     /// Squid's access log entries (the "vendor-reported usage"), read before the lab stopped.
     public var gatewayLog: [VendorRecord]
+    /// ``gatewayLog`` without the 0-byte lines of connections that sent no request (Squid logs
+    /// the lab's start-up probe of its port as `NONE_NONE/000`).
+    public var gatewayRequests: [VendorRecord] { gatewayLog.filter { $0.bytes > 0 } }
     public var ledgerDirectory: String
     public var databasePath: String
     public var labDirectory: String

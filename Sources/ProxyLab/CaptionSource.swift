@@ -24,25 +24,23 @@ public enum CaptionSource {
     public static let sharedDirectoryKey = "PROXY_LEDGER_SHARED"
 
     /// The `real-inputs/youtube` directory: `$PROXY_LEDGER_SHARED/real-inputs/youtube`, else
-    /// `../shared/real-inputs/youtube` relative to the working directory or one of its ancestors.
+    /// `../shared/real-inputs/youtube` relative to the working directory or one of its ancestors,
+    /// else relative to this executable's folder or one of its ancestors.
     /// - Returns: the directory, or `nil` when absent.
     public static func locateRealInputs(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        workingDirectory: String = FileManager.default.currentDirectoryPath
+        workingDirectory: String = FileManager.default.currentDirectoryPath,
+        executablePath: String? = Bundle.main.executablePath
     ) -> String? {
         let files = FileManager.default
         if let shared = environment[sharedDirectoryKey], !shared.isEmpty {
             let candidate = URL(fileURLWithPath: shared).appendingPathComponent("real-inputs/youtube").path
             return files.fileExists(atPath: candidate) ? candidate : nil
         }
-        var directory = URL(fileURLWithPath: workingDirectory).standardizedFileURL
-        while true {
-            let candidate = directory.appendingPathComponent("../shared/real-inputs/youtube").standardizedFileURL.path
-            if files.fileExists(atPath: candidate) { return candidate }
-            let parent = directory.deletingLastPathComponent()
-            if parent.path == directory.path { return nil }
-            directory = parent
-        }
+        return UpwardSearch.first(
+            "../shared/real-inputs/youtube",
+            from: UpwardSearch.starts(workingDirectory: workingDirectory, executablePath: executablePath),
+            where: { files.fileExists(atPath: $0) })
     }
 
     /// The cue lists found under `realInputs` (the `.vtt` files in `vtt-test-file/` and

@@ -5,25 +5,25 @@
 public struct ProxyLabError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, as an extensible set of codes.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        /// The code's stable name, e.g. `toolMissing`.
+        /// The code's stable snake_case name, e.g. `tool_missing`.
         public let rawValue: String
 
         private init(_ rawValue: String) { self.rawValue = rawValue }
 
         /// A required binary (squid, htpasswd, yt-dlp) is not installed.
-        public static let toolMissing = Code("toolMissing")
+        public static let toolMissing = Code("tool_missing")
         /// A helper process (htpasswd, chown) exited unsuccessfully.
-        public static let commandFailed = Code("commandFailed")
+        public static let commandFailed = Code("command_failed")
         /// Squid exited before it accepted connections.
-        public static let gatewayExited = Code("gatewayExited")
+        public static let gatewayExited = Code("gateway_exited")
         /// Squid did not accept connections within the start timeout.
-        public static let gatewayStartTimeout = Code("gatewayStartTimeout")
+        public static let gatewayStartTimeout = Code("gateway_start_timeout")
         /// The origin server could not bind or stop.
-        public static let originFailed = Code("originFailed")
+        public static let originFailed = Code("origin_failed")
         /// Reading or writing a lab file failed.
-        public static let fileSystem = Code("fileSystem")
+        public static let fileSystem = Code("file_system")
         /// An argument was out of range (e.g. zero videos, an unsafe username).
-        public static let invalidArgument = Code("invalidArgument")
+        public static let invalidArgument = Code("invalid_argument")
 
         /// The code's name.
         public var description: String { rawValue }
@@ -40,6 +40,6 @@ public struct ProxyLabError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    /// Code and message; never contains secrets.
-    public var description: String { "ProxyLabError(\(code)): \(message)" }
+    /// `"<code>: <message>"`, like the package's other errors; never contains secrets.
+    public var description: String { "\(code): \(message)" }
 }

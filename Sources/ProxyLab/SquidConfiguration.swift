@@ -23,10 +23,29 @@ public struct SquidConfiguration: Sendable, CustomStringConvertible {
     /// Path of Squid's Basic-auth helper. Default `/usr/lib/squid/basic_ncsa_auth`.
     public var authHelperPath: String
 
+    /// Checks what Squid itself cannot cope with, before anything is started.
+    ///
+    /// - Parameters:
+    ///   - username: The Basic-auth user: ASCII letters, digits and `-_.` only (it is written into
+    ///     Squid's password file and matched in its log).
+    ///   - directory: The lab directory: no whitespace (squid.conf paths are unquoted words).
+    /// - Throws: ``ProxyLabError`` with code `.invalidArgument` naming the rule.
+    public static func validate(username: String, directory: String) throws {
+        guard !username.isEmpty, username.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+        else {
+            throw ProxyLabError(
+                .invalidArgument, "the lab gateway's username must be ASCII letters, digits, '-', '_' or '.' (set PROXY_USERNAME)")
+        }
+        guard !directory.contains(where: \.isWhitespace) else {
+            throw ProxyLabError(
+                .invalidArgument, "the lab directory must not contain spaces (Squid's configuration cannot quote paths): \(directory)")
+        }
+    }
+
     /// Creates a configuration.
     /// - Parameters:
     ///   - directory: the lab directory for Squid's files.
-    ///   - username: the Basic-auth user; letters, digits and `-_.` only.
+    ///   - username: the Basic-auth user; ASCII letters, digits and `-_.` only (see ``validate(username:directory:)``).
     ///   - password: the user's password.
     ///   - port: a fixed port on 127.0.0.1, or `nil` for a free one.
     ///   - startTimeout: how long ``SquidGateway/start(_:logger:)`` polls the port.

@@ -114,9 +114,7 @@ public actor SquidGateway: CustomStringConvertible {
             throw ProxyLabError(
                 .toolMissing, "missing: \(missing.joined(separator: ", ")) (apt-get install squid apache2-utils)")
         }
-        guard configuration.username.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }),
-            !configuration.username.isEmpty
-        else { throw ProxyLabError(.invalidArgument, "username must be letters, digits or -_.") }
+        try SquidConfiguration.validate(username: configuration.username, directory: configuration.directory)
         guard let port = configuration.port ?? LoopbackPort.freePort() else {
             throw ProxyLabError(.fileSystem, "no free port on 127.0.0.1")
         }
@@ -128,6 +126,7 @@ public actor SquidGateway: CustomStringConvertible {
             let result = try await Subprocess.run(
                 .path(.init(configuration.squidPath)),
                 arguments: ["-f", configuration.configPath, "-N", "-d1"],
+                environment: .inheritedWithoutProxySettings,
                 input: .none, output: .discarded, error: .discarded
             ) { execution in
                 ready.yield(execution.processIdentifier.value)

@@ -97,7 +97,9 @@ public struct BaseWorker<Job: Sendable, Output: Sendable>: Sendable {
     }
 
     /// Runs jobs until `queue` is empty and no job is in flight, then returns every outcome in
-    /// dequeue order. Jobs enqueued while draining are picked up too.
+    /// dequeue order. Jobs enqueued while draining are picked up too. When the calling task is
+    /// cancelled, no further job is dequeued; the jobs in flight are cancelled and their outcomes
+    /// returned.
     public func drain(_ queue: JobQueue<Job>) async -> [JobOutcome<Job, Output>] {
         let limit = concurrency.limit
         let operation = operation
@@ -107,7 +109,9 @@ public struct BaseWorker<Job: Sendable, Output: Sendable>: Sendable {
             var inFlight = 0
             var sequence = 0
             while true {
-                while limit.map({ inFlight < $0 }) ?? true, let job = await queue.dequeue() {
+                // Once the caller is cancelled no new job starts; those in flight end (their
+                // yt-dlp is stopped) and are recorded with the bytes they spent.
+                while !Task.isCancelled, limit.map({ inFlight < $0 }) ?? true, let job = await queue.dequeue() {
                     let number = sequence
                     sequence += 1
                     inFlight += 1

@@ -80,6 +80,7 @@ public struct ChannelBrowser: Sendable {
         if failure == nil && playlist?._type != "playlist" {
             failure = YtDlpFailure(errorType: .unknown, httpStatus: nil, message: "yt-dlp printed no playlist JSON")
         }
+        failure = configuration.decisiveFailure(failure, usage: usage)
         let event = try await configuration.record(
             component: Self.component, operation: "channel-listing", startedAt: run.startedAt,
             durationMS: run.durationMS, failure: failure, estimatedBytes: Int64(run.standardOutput.count),
@@ -112,6 +113,7 @@ public struct ChannelBrowser: Sendable {
         if failure == nil && metadata == nil {
             failure = YtDlpFailure(errorType: .unknown, httpStatus: nil, message: "yt-dlp printed no video JSON")
         }
+        failure = configuration.decisiveFailure(failure, usage: usage)
         let event = try await configuration.record(
             component: Self.component, operation: "video-metadata", startedAt: run.startedAt,
             durationMS: run.durationMS, failure: failure, estimatedBytes: Int64(run.standardOutput.count),
@@ -160,6 +162,7 @@ public struct ChannelBrowser: Sendable {
             failure = YtDlpFailure(errorType: .unknown, httpStatus: nil, message: "yt-dlp printed too few video JSONs")
         }
         let usage = await route.finish()
+        failure = configuration.decisiveFailure(failure, usage: usage)
         let event = try await configuration.record(
             component: Self.component, operation: "batch-metadata", startedAt: startedAt ?? .now,
             durationMS: duration, failure: failure, estimatedBytes: bytes, videoID: nil, channelName: nil,

@@ -108,20 +108,30 @@ public struct ProducerConfiguration: Sendable {
         return (run, await route.finish())
     }
 
-    /// Builds the operation's event, appends it, and counts the outcome.
+    /// The failure to record and report for a run: a failure the gateway itself reported (its
+    /// class, raw status and `X-Webshare-Error-Reason`) takes precedence over what yt-dlp printed,
+    /// so it is never blamed on YouTube; a run killed because the worker was cancelled says so.
+    func decisiveFailure(_ failure: YtDlpFailure?, usage: MeteredUsage?) -> YtDlpFailure? {
+        guard var failure else { return nil }
+        if let gateway = usage?.gatewayFailure {
+            let detail =
+                gateway.reason.map { "X-Webshare-Error-Reason \($0)" } ?? gateway.status.map { "HTTP \($0)" }
+                ?? "no reply (refused, reset or unreachable)"
+            failure = YtDlpFailure(errorType: gateway.errorType, httpStatus: gateway.status, message: "gateway: \(detail)")
+        } else if Task.isCancelled {
+            failure.message = "interrupted: the worker was stopped while yt-dlp ran"
+        }
+        return failure
+    }
+
+    /// Builds the operation's event, appends it, and counts the outcome. Pass the failure
+    /// through ``decisiveFailure(_:usage:)`` first.
     /// - Throws: ``WorkerError`` with code `.ledgerAppendFailed` when the sink throws.
     func record(
         component: ProxyComponent, operation: String, startedAt: LedgerTimestamp, durationMS: Int64,
         failure: YtDlpFailure?, estimatedBytes: Int64?, videoID: String?, channelName: String?,
         context: OperationContext, usage: MeteredUsage? = nil
     ) async throws -> ProxyRequestEvent {
-        // A failure the gateway itself reported is never blamed on YouTube.
-        var failure = failure
-        if failure != nil, let gateway = usage?.gatewayFailure {
-            failure = YtDlpFailure(
-                errorType: gateway.errorType, httpStatus: gateway.status,
-                message: "gateway refused: \(gateway.reason ?? "HTTP \(gateway.status.map(String.init) ?? "?")")")
-        }
         var event = ProxyRequestEvent(
             timestamp: startedAt, component: component.rawValue, operation: operation, videoID: videoID,
             channelName: channelName, jobID: context.jobID, correlationID: context.correlationID,

@@ -91,6 +91,7 @@ public struct TranscribeWorker: Sendable {
         }
         let written = after.filter { before[$0.key] != $0.value }
         let estimated = failure == nil ? written.values.reduce(Int64(0)) { $0 + $1.size } : nil
+        failure = configuration.decisiveFailure(failure, usage: usage)
         let event = try await configuration.record(
             component: Self.component, operation: Self.operation, startedAt: run.startedAt,
             durationMS: run.durationMS, failure: failure, estimatedBytes: estimated, videoID: job.videoID,

@@ -136,7 +136,11 @@ public enum YtDlpFailureClassifier {
 
     static func relevantLine(_ standardError: String) -> String {
         let lines = standardError.split(whereSeparator: \.isNewline).map(String.init)
-        let line = lines.last(where: { $0.hasPrefix("ERROR:") }) ?? lines.last ?? ""
+            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        let isError = { (line: String) in
+            line.hasPrefix("ERROR:") && !line.dropFirst(6).trimmingCharacters(in: .whitespaces).isEmpty
+        }
+        let line = lines.last(where: isError) ?? lines.last(where: { !$0.hasPrefix("ERROR:") }) ?? lines.last ?? ""
         return redact(String(line.prefix(500)))
     }
 

@@ -94,8 +94,9 @@ struct ProxyLabTests {
         }
     }
 
-    @Test func realCaptionsAreUsedWhenPresent() throws {
-        guard let real = CaptionSource.locateRealInputs() else { return }
+    @Test(.enabled(if: CaptionSource.locateRealInputs() != nil, "../shared/real-inputs/youtube is absent"))
+    func realCaptionsAreUsedWhenPresent() throws {
+        let real = try #require(CaptionSource.locateRealInputs())
         let sets = CaptionSource.realCaptionSets(in: real)
         #expect(!sets.isEmpty)
         #expect(sets.allSatisfy { !$0.isEmpty })
@@ -104,7 +105,18 @@ struct ProxyLabTests {
     @Test func locatesYtDlpFromTheEnvironmentFirst() throws {
         #expect(YtDlp.locate(environment: ["PROXY_LEDGER_YTDLP": "/nonexistent/yt-dlp"]) == nil)
         #expect(YtDlp.locate(environment: ["PROXY_LEDGER_YTDLP": "/bin/sh"]) == "/bin/sh")
-        #expect(YtDlp.locate(environment: ["PATH": ""], workingDirectory: "/") == nil)
+        #expect(YtDlp.locate(environment: ["PATH": ""], workingDirectory: "/", executablePath: nil) == nil)
+    }
+
+    @Test func locatesTheCheckoutsVenvFromTheExecutableWhenRunElsewhere() throws {
+        let checkout = try TemporaryDirectory("ytdlp-locate")
+        let venv = checkout.file(".venv/bin")
+        try FileManager.default.createDirectory(atPath: venv, withIntermediateDirectories: true)
+        try "#!/bin/sh\n".write(toFile: venv + "/yt-dlp", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: venv + "/yt-dlp")
+        let found = YtDlp.locate(
+            environment: ["PATH": ""], workingDirectory: "/", executablePath: checkout.file(".build/debug/proxy-ledger"))
+        #expect(found == URL(fileURLWithPath: venv + "/yt-dlp").standardizedFileURL.path)
     }
 
     @Test(.enabled(if: SquidGateway.isAvailable, "needs squid and htpasswd"))

@@ -1,4 +1,6 @@
 import Ledger
+@testable import ProxyGateway
+import TestSupport
 import Testing
 
 @testable import Workers
@@ -122,5 +124,30 @@ struct YtDlpFailureClassifierTests {
         #expect(failure.message.contains("http://***@127.0.0.1:3128/"))
         let error = WorkerError(.operationFailed, "failed", failure: failure)
         #expect(!error.description.contains("p%40ss"))
+    }
+
+    @Test func anEmptyErrorLineIsPassedOverForOneWithText() throws {
+        let stderr = "ERROR: [generic] x: Unable to download webpage: HTTP Error 502: Bad Gateway\nERROR: \n"
+        let failure = try #require(YtDlpFailureClassifier.classify(exitCode: 1, standardError: stderr))
+        #expect(failure.message == "ERROR: [generic] x: Unable to download webpage: HTTP Error 502: Bad Gateway")
+    }
+
+    @Test func aGatewayFailureDecidesTheClassAndTheMessage() throws {
+        let configuration = ProducerConfiguration(
+            ytDlpPath: "/bin/false", proxyService: try ProxyService(settings: ProxySettings(), component: .transcribe),
+            sink: InMemoryEventSink())
+        let fromYtDlp = YtDlpFailure(errorType: .httpError, httpStatus: 502, message: "ERROR: HTTP Error 502: Bad Gateway")
+        var usage = MeteredUsage()
+        usage.exchanges = [
+            MeteredExchange(
+                isTunnel: true, method: "CONNECT", targetHost: "www.youtube.com", requestBytes: 0, responseBytes: 0,
+                status: nil, errorType: .connectionError, errorReason: nil, cutShort: false, isOpen: false)
+        ]
+        let decided = try #require(configuration.decisiveFailure(fromYtDlp, usage: usage))
+        #expect(decided.errorType == .connectionError)
+        #expect(decided.httpStatus == nil)
+        #expect(decided.message == "gateway: no reply (refused, reset or unreachable)")
+        #expect(configuration.decisiveFailure(fromYtDlp, usage: MeteredUsage()) == fromYtDlp)
+        #expect(configuration.decisiveFailure(nil, usage: usage) == nil)
     }
 }

@@ -156,4 +156,44 @@ import TestSupport
         #expect(!recorded.contains("PROXY_"))
         #expect(!result.stdout.contains(password) && !result.stderr.contains(password))
     }
+
+    /// Ctrl-C during `demo`: the lab's Squid is stopped (not orphaned), the command exits 130,
+    /// and the ledger holds only whole frames.
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func interruptedDemoStopsTheLab() async throws {
+        let root = try LabSupport.makeTemporaryDirectory(prefix: "metered-sigint")
+        defer { LabSupport.removeDirectory(root) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltExecutable.proxyLedger)
+        process.arguments = [
+            "demo", "--jobs", "60", "--channels", "1", "--ledger", root + "/ledger", "--db", root + "/p.sqlite",
+            "--lab-dir", root + "/lab",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let squidConfig = root + "/lab/squid/squid.conf"
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try !Self.processes(mentioning: squidConfig), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try Self.processes(mentioning: squidConfig), "Squid started")
+        try await Task.sleep(for: .seconds(1))
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130)
+        #expect(try !Self.processes(mentioning: squidConfig), "no Squid is left running")
+        let verify = try BuiltExecutable.run(["verify", "--ledger", root + "/ledger"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+
+    /// Whether a running process has `text` in its command line (read from /proc).
+    static func processes(mentioning text: String) throws -> Bool {
+        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") where entry.allSatisfy(\.isNumber) {
+            guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if arguments.contains(text) { return true }
+        }
+        return false
+    }
 }

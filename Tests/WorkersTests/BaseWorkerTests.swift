@@ -95,6 +95,22 @@ struct BaseWorkerTests {
         #expect(await tracker.current == 0)
     }
 
+    @Test func aCancelledDrainStartsNoFurtherJob() async {
+        let started = InFlightTracker()
+        let worker = BaseWorker<Int, Int>(concurrency: .bounded(2), logger: logger) { job in
+            await started.enter()
+            try await Task.sleep(for: .seconds(30))  // ends early: cancellation reaches the job
+            return job
+        }
+        let drain = Task { await worker.drain(JobQueue(Array(1...50))) }
+        while await started.maximum < 2 { try? await Task.sleep(for: .milliseconds(5)) }
+        drain.cancel()
+        let outcomes = await drain.value
+        #expect(outcomes.map(\.job) == [1, 2], "only the jobs in flight end, as cancelled")
+        #expect(outcomes.allSatisfy { $0.error is CancellationError })
+        #expect(await started.maximum == 2)
+    }
+
     @Test func jobsEnqueuedWhileDrainingAreRun() async {
         let queue = JobQueue<Int>([1])
         let worker = BaseWorker<Int, Int>(concurrency: .bounded(2), logger: logger) { job in

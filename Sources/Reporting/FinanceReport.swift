@@ -186,6 +186,9 @@ public struct ReconciliationSection: Sendable, Hashable {
     public var tolerancePercent: Decimal
     /// One line per complete vendor day inside the counted range, by date.
     public var days: [ReconciliationDay]
+    /// Stored vendor days inside the period that are not complete before the as-of time, so not
+    /// reconciled yet.
+    public var pendingDays: Int = 0
 }
 
 /// One reconciled day.
@@ -196,8 +199,12 @@ public struct ReconciliationDay: Sendable, Hashable {
     public var timeZone: String
     /// The import source (`vendor_usage_daily.source`), `""` when none.
     public var source: String
-    /// Our billed bytes over that day.
+    /// Our bytes over that day: both directions, or only the response bytes against a source that
+    /// logs only reply sizes (``comparesResponseBytesOnly``).
     public var oursBytes: Int64
+    /// `true` for a native Squid log source (`squid-native`): its `%<st` sizes are what the gateway
+    /// sent to the client, so they are compared with our response bytes.
+    public var comparesResponseBytesOnly: Bool = false
     /// The vendor's bytes for that day (`vendor_usage_daily.bytes_total`).
     public var theirsBytes: Int64
     /// `(ours − theirs) / theirs × 100`; `nil` when theirs is 0.

@@ -104,6 +104,7 @@ enum JSONReportRenderer {
                                     ("date", .string(day.date)), ("time_zone", .string(day.timeZone)),
                                     ("source", .string(day.source)),
                                     ("ours_bytes", .integer(day.oursBytes)),
+                                    ("compared_direction", .string(day.comparesResponseBytesOnly ? "response" : "both")),
                                     ("theirs_bytes", .integer(day.theirsBytes)),
                                     ("difference_percent", optionalPercent(day.differencePercent)),
                                     ("within_tolerance", .bool(day.withinTolerance)),

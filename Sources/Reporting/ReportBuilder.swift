@@ -148,7 +148,10 @@ public enum ReportBuilder {
             ReconciliationSection(
                 tolerancePercent: request.tolerancePercent,
                 days: reconcile(
-                    vendorDays, slices: slices, period: period, cutoff: cutoff, tolerance: request.tolerancePercent))
+                    vendorDays, slices: slices, period: period, cutoff: cutoff, tolerance: request.tolerancePercent),
+                pendingDays: vendorDays.count(where: {
+                    $0.start >= period.start.microseconds && $0.start < period.end.microseconds && $0.end > cutoff
+                }))
         }
         let segments = priceSegments(priced, schedule: request.schedule, period: period, cutoff: cutoff)
 
@@ -231,13 +234,14 @@ public enum ReportBuilder {
     ) -> [ReconciliationDay] {
         vendorDays.compactMap { day in
             guard day.start >= period.start.microseconds, day.end <= cutoff else { return nil }
+            let responseOnly = day.source == VendorDay.replyBytesOnlySource
             let ours = slices.filter { $0.start >= day.start && $0.start < day.end }
-                .reduce(Int64(0)) { $0 + $1.sums.bytesTotal }
+                .reduce(Int64(0)) { $0 + (responseOnly ? $1.sums.bytesDown : $1.sums.bytesTotal) }
             let difference = Decimal(ours - day.bytesTotal)
             let percent = day.bytesTotal == 0 ? nil : difference * 100 / Decimal(day.bytesTotal)
             let within = percent.map { abs($0) <= tolerance } ?? (ours == 0)
             return ReconciliationDay(
-                date: day.date, timeZone: day.zone, source: day.source, oursBytes: ours, theirsBytes: day.bytesTotal,
+                date: day.date, timeZone: day.zone, source: day.source, oursBytes: ours, comparesResponseBytesOnly: responseOnly, theirsBytes: day.bytesTotal,
                 differencePercent: percent, withinTolerance: within)
         }
     }

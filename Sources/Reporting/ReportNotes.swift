@@ -65,6 +65,18 @@ enum ReportNotes {
                 "\(zone.identifier) is not a whole number of hours from UTC; hours cut by a local midnight were "
                     + "counted from proxy_request_logs instead of the hourly rollup.")
         }
+        if let section = report.reconciliation {
+            if section.days.contains(where: \.comparesResponseBytesOnly) {
+                notes.append(
+                    "Reconciliation rows from native Squid logs (\(VendorDay.replyBytesOnlySource)) compare our response "
+                        + "bytes only: that format logs the reply sizes the gateway sent, not the request bytes.")
+            }
+            if section.pendingDays > 0 {
+                notes.append(
+                    "\(section.pendingDays) stored vendor day(s) of the period end after the as-of time and are not "
+                        + "reconciled until they are complete.")
+            }
+        }
         notes.append(
             "Source: the projection tables proxy_usage_hourly and proxy_request_logs, rebuilt from the ledger.")
         return notes

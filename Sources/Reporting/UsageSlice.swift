@@ -58,6 +58,10 @@ struct TopEntry: Sendable {
 
 /// One vendor day of `vendor_usage_daily` (one source).
 struct VendorDay: Sendable {
+    /// The `source` of native Squid log imports (`VendorSource.squidNative` in Reconciliation):
+    /// reply sizes only.
+    static let replyBytesOnlySource = "squid-native"
+
     /// `YYYY-MM-DD` in the vendor's zone or offset.
     var date: String
     /// The zone or offset of the day: an IANA name, `Z` or `±HH:MM`.

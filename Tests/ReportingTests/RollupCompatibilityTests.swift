@@ -114,4 +114,37 @@ import Testing
         #expect(days.map(\.withinTolerance) == [true, true, false])
         #expect(ReportRenderer.render(report, as: .csv).contains("reconciliation,Z squid_access_log,2026-11-02,"))
     }
+
+    @Test func nativeSquidDaysCompareResponseBytesAndIncompleteDaysAreNoted() throws {
+        var fixture = try ReportFixture("vendor-native")
+        defer { fixture.close() }
+        // Each event sends 1 000 bytes up; the rest comes down.
+        try fixture.add([
+            event("2026-11-02T03:00:00Z", bytes: 1_000_000), event("2026-11-02T23:30:00Z", bytes: 2_000_000),
+            event("2026-11-30T01:00:00Z", bytes: 5_000),
+        ])
+        try fixture.store.databasePool.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE vendor_usage_daily (date TEXT NOT NULL, utc_offset TEXT NOT NULL,
+                        day_start_us INTEGER NOT NULL, source TEXT NOT NULL, bytes INTEGER NOT NULL,
+                        request_bytes INTEGER, response_bytes INTEGER, records INTEGER NOT NULL,
+                        imported_at TEXT NOT NULL, PRIMARY KEY (date, utc_offset, source)) WITHOUT ROWID;
+                    INSERT INTO vendor_usage_daily VALUES
+                        ('2026-11-02', 'Z', 1793577600000000, 'squid-native', 2998000, NULL, NULL, 2, 'x'),
+                        ('2026-11-30', 'Z', 1795996800000000, 'squid-native', 4000, NULL, NULL, 1, 'x');
+                    """)
+        }
+        let cards = try schedule(card(zone: "UTC"))
+        let period = try ReportPeriod.billingPeriod(month: "2026-11", rule: cards.billingPeriod)
+        let report = try fixture.report(cards, period, asOf: "2026-11-30T12:00:00Z")
+        let section = try #require(report.reconciliation)
+        #expect(section.days.map(\.oursBytes) == [2_998_000], "response bytes only: 999 000 + 1 999 000")
+        #expect(section.days.map(\.withinTolerance) == [true])
+        #expect(section.days.allSatisfy { $0.comparesResponseBytesOnly })
+        #expect(section.pendingDays == 1)
+        #expect(report.notes.contains { $0.contains("compare our response bytes only") })
+        #expect(report.notes.contains { $0.hasPrefix("1 stored vendor day(s)") })
+        #expect(try ReportRenderer.render(report, as: .json).contains("\"compared_direction\": \"response\""))
+    }
 }

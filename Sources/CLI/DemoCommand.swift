@@ -24,7 +24,10 @@ struct DemoCommand: AsyncParsableCommand {
 
             The gateway password contains @ : / % # so that percent-encoding is exercised; set \
             PROXY_USERNAME and PROXY_PASSWORD to choose the lab gateway's credentials. \
-            PROXY_MAX_CONCURRENCY bounds the jobs run at once (default here: 4).
+            PROXY_MAX_CONCURRENCY bounds the jobs run at once (default here: 4). The demo always \
+            routes through the lab gateway: PROXY_ENABLED, PROXY_GATEWAY_*, PROXY_USE_BACKBONE and \
+            the per-component overrides do not apply to it. No PROXY_* variable is passed on to \
+            yt-dlp or Squid.
 
             Needs squid, htpasswd and yt-dlp (`make demo` installs them). yt-dlp is looked up \
             as $PROXY_LEDGER_YTDLP, else .venv/bin/yt-dlp in the working directory or above it, \

@@ -11,8 +11,13 @@ struct ReconcileCommand: AsyncParsableCommand {
             Reads their figures from one of --squid-log, --webshare-csv or --webshare-stats, and ours \
             from the projection database (--db, run `proxy-ledger replay` first) or else the ledger \
             (--ledger). Buckets are half-open [start, end) hours and days aligned to --utc-offset. \
+            Without --from/--to the window is the vendor records' own span, so ledger events of an \
+            earlier run that the vendor file does not cover are left out (a notice counts them). \
             Vendor bytes that overlap no ledger event in time are shown as "unattributed". With --db, \
-            the vendor figures are also stored in vendor_usage_daily and vendor_usage_hourly.
+            the vendor figures are also stored (vendor_usage_points, _hourly, _daily; the finance \
+            report reads them): an import replaces what was stored for the same source only inside \
+            the span of its own records, so the halves of a rotated log add up and importing the \
+            same file again changes nothing.
 
             Ours are request + response bytes, except against a Squid log in the native format, which \
             logs reply sizes only: then ours are response bytes (the output says which). Webshare \

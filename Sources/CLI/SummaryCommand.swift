@@ -46,7 +46,7 @@ enum SummaryText {
         var lines = [
             "Proxy usage" + (summary.since.map { " since \($0.rfc3339)" } ?? ""),
             "  requests:      \(summary.totalRequests) (\(summary.successfulRequests) ok, \(summary.failedRequests) failed)",
-            "  success rate:  " + String(format: "%.1f %%", summary.successRate * 100),
+            "  success rate:  " + (summary.totalRequests == 0 ? "n/a (no requests)" : String(format: "%.1f %%", summary.successRate * 100)),
             "  bandwidth:     \(summary.bandwidthBytes) bytes (" + String(format: "%.6f GB", Double(summary.bandwidthBytes) / 1e9) + ")",
             "  request bytes: \(summary.requestBytes), response bytes: \(summary.responseBytes)",
         ]

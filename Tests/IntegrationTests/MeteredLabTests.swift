@@ -103,16 +103,7 @@ import TestSupport
     func ytDlpArgvAndEnvironmentHoldNoPassword() async throws {
         let root = try LabSupport.makeTemporaryDirectory(prefix: "metered-argv")
         defer { LabSupport.removeDirectory(root) }
-        // A stand-in yt-dlp that records its argv and environment, then runs the real one.
-        let real = try #require(YtDlp.locate())
-        let dump = root + "/argv.txt"
-        let script = root + "/yt-dlp"
-        try """
-            #!/bin/sh
-            { printf '%s\\n' "$0" "$@"; env; } >> \(dump)
-            exec \(real) "$@"
-            """.write(toFile: script, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        let (script, dump) = try Self.recordingYtDlp(in: root)
         var options = try options(root, jobs: 2, channels: 1)
         options.ytDlpPath = script
         let report = try await LabRun.run(options, logger: logger)
@@ -131,15 +122,7 @@ import TestSupport
     func proxyVariablesAreNotInheritedByYtDlp() throws {
         let root = try LabSupport.makeTemporaryDirectory(prefix: "metered-environ")
         defer { LabSupport.removeDirectory(root) }
-        let real = try #require(YtDlp.locate())
-        let dump = root + "/environ.txt"
-        let script = root + "/yt-dlp"
-        try """
-            #!/bin/sh
-            env >> \(dump)
-            exec \(real) "$@"
-            """.write(toFile: script, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        let (script, dump) = try Self.recordingYtDlp(in: root)
         let password = "Env-" + LabRunOptions.makeLabPassword()
         let result = try BuiltExecutable.run(
             [
@@ -185,6 +168,21 @@ import TestSupport
         #expect(try !Self.processes(mentioning: squidConfig), "no Squid is left running")
         let verify = try BuiltExecutable.run(["verify", "--ledger", root + "/ledger"])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+
+    /// A stand-in yt-dlp in `root` that appends its argv and environment to `dump`, then runs the
+    /// real one.
+    static func recordingYtDlp(in root: String) throws -> (script: String, dump: String) {
+        let real = try #require(YtDlp.locate())
+        let dump = root + "/recorded.txt"
+        let script = root + "/yt-dlp"
+        try """
+            #!/bin/sh
+            { printf '%s\\n' "$0" "$@"; env; } >> \(dump)
+            exec \(real) "$@"
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        return (script, dump)
     }
 
     /// Whether a running process has `text` in its command line (read from /proc).

@@ -21,7 +21,7 @@ enum BatchCodec {
     ///
     /// Arithmetic never traps: counts are checked before they become varints, and the timestamp
     /// deltas are two's-complement differences (`&-`) that decoding undoes exactly with `&+`.
-    /// Any Int64 byte count ≥ 0 round-trips; the 1 PB policy bound is the writer's
+    /// Any Int64 byte count ≥ 0 round-trips; the 1 TB policy bound is the writer's
     /// (``ProxyRequestEvent/validate()``), not the codec's.
     ///
     /// - Throws: ``LedgerError`` `.invalidEvent` naming the event id and field when a count that

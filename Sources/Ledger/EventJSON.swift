@@ -35,7 +35,7 @@ extension ProxyRequestEvent {
     /// (1–50 characters), `success`, `duration_ms` (integer, 0 to 2 592 000 000 ms = 30 days) and
     /// `proxied`. Optional, null when missing: the ids, `error_type` (a schema value), `http_status`
     /// (0–999), and the byte counts `request_bytes`, `response_bytes`, `estimated_bytes` (integers,
-    /// 0 to 10^15 bytes = 1 PB per operation). `bytes_measured` defaults to false and `attempt`
+    /// 0 to 10^12 bytes = 1 TB per direction and operation, `estimated_bytes` up to 2 TB). `bytes_measured` defaults to false and `attempt`
     /// (1–1 000 000) to 1. The ranges are ``integerRanges``. An integer may be written in exponent
     /// form (`1e3` is 1000); a fraction (`1.5`) is rejected.
     ///

@@ -64,7 +64,7 @@ public final class LedgerWriter: EventAppending, Sendable {
     ///   (or earlier in the same group) is not stored again and is acknowledged with its original
     ///   position and `duplicate == true`.
     /// - Throws: `LedgerError` `.invalidEvent` naming the event id and field when an event fails
-    ///   ``ProxyRequestEvent/validate()`` (a byte count above 10^15 bytes, a duration above 30 days,
+    ///   ``ProxyRequestEvent/validate()`` (a request or response byte count above 10^12 bytes, a duration above 30 days,
     ///   …; nothing of the batch is written); `.closed` after ``close()``; or the write or fsync
     ///   error, in which case nothing of the batch is acknowledged.
     public func append(_ events: [ProxyRequestEvent]) async throws -> [AppendAcknowledgement] {

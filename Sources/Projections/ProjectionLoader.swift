@@ -86,7 +86,7 @@ enum ProjectionLoader {
     ///
     /// - Throws: ``ProjectionError`` `.invalidRecord` naming the event id, its ledger position and
     ///   `column` when the sum does not fit in Int64 (a poisoned ledger written before `append`
-    ///   bounded byte counts to 10^15 bytes).
+    ///   bounded byte counts to 10^12 bytes).
     private static func checkedSum(
         _ sum: Int64, _ value: Int64, _ column: String, _ event: EventReference
     ) throws -> Int64 {

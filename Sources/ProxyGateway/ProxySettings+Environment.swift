@@ -99,8 +99,19 @@ extension ProxySettings {
     public static func variablesHiddenFromChildren(
         in environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> [String] {
-        environment.keys.filter { $0.hasPrefix("PROXY_") }.sorted()
+        environment.keys.filter(isHiddenFromChildren).sorted()
     }
+
+    /// `environment` without the variables of ``variablesHiddenFromChildren(in:)``, for a child
+    /// started with Foundation's `Process` (`process.environment = …`).
+    public static func childEnvironment(
+        from environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> [String: String] {
+        environment.filter { !isHiddenFromChildren($0.key) }
+    }
+
+    /// Every `PROXY_*` variable is kept from children.
+    private static func isHiddenFromChildren(_ name: String) -> Bool { name.hasPrefix("PROXY_") }
 
     /// Parses a boolean the way ``fromEnvironment(_:)`` does.
     ///

@@ -108,7 +108,15 @@ public actor SquidGateway: CustomStringConvertible {
     ///   `.commandFailed` when htpasswd fails, `.gatewayExited` when Squid exits during start-up,
     ///   `.gatewayStartTimeout` when it does not accept within
     ///   ``SquidConfiguration/startTimeout`` (both carry the tail of cache.log).
+    ///
+    /// Start-up is not cut short by the cancellation of the calling task (a Ctrl-C): it runs to
+    /// the end in a task of its own, so that the caller gets the gateway and can stop it, rather
+    /// than leaving a Squid without an owner (or cancelling htpasswd while it reads its stdin).
     public static func start(_ configuration: SquidConfiguration, logger: Logger) async throws -> SquidGateway {
+        try await Task { try await startUncancelled(configuration, logger: logger) }.value
+    }
+
+    private static func startUncancelled(_ configuration: SquidConfiguration, logger: Logger) async throws -> SquidGateway {
         let missing = missingTools(configuration)
         guard missing.isEmpty else {
             throw ProxyLabError(

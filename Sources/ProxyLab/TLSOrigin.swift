@@ -1,4 +1,5 @@
 import Foundation
+import ProxyGateway
 
 /// An HTTPS origin for the lab: serves a directory over TLS on 127.0.0.1 with a self-signed
 /// certificate made for the run, so that yt-dlp reaches it through the gateway with a CONNECT
@@ -54,6 +55,7 @@ public final class TLSOrigin: Sendable {
             "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
             "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
         ]
+        openssl.environment = ProxySettings.childEnvironment()
         openssl.standardOutput = FileHandle.nullDevice
         openssl.standardError = FileHandle.nullDevice
         do { try openssl.run() } catch { throw ProxyLabError(.toolMissing, "cannot run openssl: \(error)") }
@@ -64,6 +66,7 @@ public final class TLSOrigin: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", server, rootDirectory, certificate, key]
+        process.environment = ProxySettings.childEnvironment()
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

@@ -90,6 +90,7 @@ public enum ReportBuilder {
         }
         let engine = CostEngine(schedule: request.schedule)
         let slices = snapshot.slices
+        try checkSumsFit(slices)
         let totalBytes = slices.reduce(Int64(0)) { $0 + $1.sums.bytesTotal }
         let costs = try engine.costs(of: slices, totalBytes: Decimal(totalBytes))
         let startCard = try engine.card(at: period.start.microseconds)
@@ -226,6 +227,29 @@ public enum ReportBuilder {
                 effectiveFrom: cards[index].effectiveFrom, start: LedgerTimestamp(microseconds: start),
                 end: LedgerTimestamp(microseconds: end), bytesTotal: bytes,
                 billedUnits: schedule.unit.units(bytes: Decimal(bytes)), cost: inside.reduce(0) { $0 + $1.1 })
+        }
+    }
+
+    /// Every report figure is a sum of non-negative slice figures, so when the period's sums of
+    /// requests, bytes up, bytes down, bytes total, and up + down fit in Int64, all of them do.
+    /// - Throws: ``ReportError`` `.usageOutOfRange` otherwise (instead of an overflow trap).
+    private static func checkSumsFit(_ slices: [UsageSlice]) throws(ReportError) {
+        var sums = (requests: Int64(0), up: Int64(0), down: Int64(0), total: Int64(0))
+        func add(_ value: Int64, to sum: inout Int64) -> Bool {
+            let (result, overflow) = sum.addingReportingOverflow(value)
+            sum = result
+            return !overflow && value >= 0
+        }
+        for slice in slices {
+            let s = slice.sums
+            guard add(s.requests, to: &sums.requests), add(s.bytesUp, to: &sums.up), add(s.bytesDown, to: &sums.down),
+                add(s.bytesTotal, to: &sums.total), !sums.up.addingReportingOverflow(sums.down).overflow
+            else {
+                throw ReportError(
+                    code: .usageOutOfRange,
+                    message: "the period's usage does not fit in a 64-bit integer (or holds a negative count): the "
+                        + "projection holds impossible values, from events appended before append checked its ranges")
+            }
         }
     }
 

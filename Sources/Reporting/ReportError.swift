@@ -27,6 +27,9 @@ public struct ReportError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let databaseReadFailed = Code(rawValue: "database_read_failed")
         /// Writing the rendered report failed.
         public static let writeFailed = Code(rawValue: "write_failed")
+        /// The period's byte or request sums do not fit in a 64-bit integer: the projection holds
+        /// impossible values (from a ledger written before append checked its ranges).
+        public static let usageOutOfRange = Code(rawValue: "usage_out_of_range")
 
         /// The raw identifier.
         public var description: String { rawValue }

@@ -19,11 +19,11 @@ import Testing
     }
 
     @Test(arguments: [
-        ("request_bytes", "1000000000000001"),
+        ("request_bytes", "1000000000001"),
         ("request_bytes", "9223372036854775807"),
         ("response_bytes", "9223372036854775000"),
         ("response_bytes", "-1"),
-        ("estimated_bytes", "1000000000000001"),
+        ("estimated_bytes", "2000000000001"),
         ("duration_ms", "2592000001"),
         ("duration_ms", "9223372036854775807"),
         ("attempt", "1000001"),
@@ -40,8 +40,10 @@ import Testing
     }
 
     @Test func acceptsTheLargestAllowedValues() throws {
-        let bytes = try ProxyRequestEvent(jsonLine: Array(Self.line("request_bytes", "1000000000000000").utf8))
-        #expect(bytes.requestBytes == 1_000_000_000_000_000)
+        let estimated = try ProxyRequestEvent(jsonLine: Array(Self.line("estimated_bytes", "2000000000000").utf8))
+        #expect(estimated.estimatedBytes == 2_000_000_000_000, "both directions at their maximum")
+        let bytes = try ProxyRequestEvent(jsonLine: Array(Self.line("request_bytes", "1000000000000").utf8))
+        #expect(bytes.requestBytes == 1_000_000_000_000)
         let duration = try ProxyRequestEvent(jsonLine: Array(Self.line("duration_ms", "2592000000").utf8))
         #expect(duration.durationMS == 2_592_000_000)
         let attempt = try ProxyRequestEvent(jsonLine: Array(Self.line("attempt", "1000000").utf8))
@@ -59,7 +61,7 @@ import Testing
         let input: [UInt8] = good + Array((poison + "\n").utf8)
         let result = try BuiltExecutable.run(["append", "--ledger", scratch.path], stdin: input)
         #expect(result.status == 65, "\(result.stderr)")
-        #expect(result.stderr.contains("line 3: field \"request_bytes\": must be an integer in 0...1000000000000000"))
+        #expect(result.stderr.contains("line 3: field \"request_bytes\": must be an integer in 0...1000000000000 (bytes, at most 1 TB)"))
         #expect(result.stderr.contains("nothing was appended"))
         let catted = try BuiltExecutable.run(["cat", "--ledger", scratch.path])
         #expect(catted.status == 0 && catted.stdout.isEmpty)

@@ -136,6 +136,8 @@ struct ProxySettingsTests {
         let hidden = ProxySettings.variablesHiddenFromChildren(
             in: ["PROXY_PASSWORD": "x", "PROXY_USERNAME": "u", "PATH": "/bin", "HOME": "/root", "PROXY_ENABLED": "1"])
         #expect(hidden == ["PROXY_ENABLED", "PROXY_PASSWORD", "PROXY_USERNAME"])
+        let kept = ProxySettings.childEnvironment(from: ["PROXY_PASSWORD": "x", "PATH": "/bin", "HOME": "/root"])
+        #expect(kept == ["PATH": "/bin", "HOME": "/root"])
     }
 
     @Test("description, debugDescription and dump never contain the password")

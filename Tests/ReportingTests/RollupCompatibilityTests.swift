@@ -147,4 +147,19 @@ import Testing
         #expect(report.notes.contains { $0.hasPrefix("1 stored vendor day(s)") })
         #expect(try ReportRenderer.render(report, as: .json).contains("\"compared_direction\": \"response\""))
     }
+
+    @Test func usageThatOverflowsTheReportsSumsIsAnErrorNotATrap() throws {
+        var fixture = try ReportFixture("overflow")
+        defer { fixture.close() }
+        // Each hour fits in Int64 (as replay checks); their sum over the period does not.
+        try fixture.add([
+            event("2026-11-02T03:00:00Z", bytes: 5_000_000_000_000_000_000),
+            event("2026-11-03T03:00:00Z", bytes: 5_000_000_000_000_000_000),
+        ])
+        let cards = try schedule(card(zone: "UTC"))
+        let period = try ReportPeriod.billingPeriod(month: "2026-11", rule: cards.billingPeriod)
+        let error = #expect(throws: ReportError.self) { try fixture.report(cards, period, asOf: "2026-12-01T00:00:00Z") }
+        #expect(error?.code == .usageOutOfRange)
+    }
 }
+

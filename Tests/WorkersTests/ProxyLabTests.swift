@@ -134,6 +134,20 @@ struct ProxyLabTests {
         #expect(!LoopbackPort.isAccepting(port: port))
     }
 
+    /// A Ctrl-C during start-up must not leave a Squid that nobody can stop: start-up runs to
+    /// the end and hands over the gateway, which the cancelled caller then stops.
+    @Test(.enabled(if: SquidGateway.isAvailable, "needs squid and htpasswd"))
+    func aCancelledCallerStillGetsTheGatewayToStop() async throws {
+        let directory = try LabSupport.makeTemporaryDirectory()
+        defer { LabSupport.removeDirectory(directory) }
+        let configuration = SquidConfiguration(
+            directory: directory, username: "lab-user", password: LabSupport.hardPassword)
+        let starting = Task { try await withSquidGateway(configuration) { $0.port } }
+        starting.cancel()
+        let port = try await starting.value
+        #expect(!LoopbackPort.isAccepting(port: port), "the gateway was started, handed over and stopped")
+    }
+
     private func get(_ url: String) async throws -> (Data, HTTPURLResponse) {
         let target = try #require(URL(string: url))
         var request = URLRequest(url: target)

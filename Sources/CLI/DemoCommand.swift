@@ -79,6 +79,9 @@ struct DemoCommand: AsyncParsableCommand {
         } catch let error as ProxyLabError {
             throw CommandFailure(error.message)
         }
+        try Self.requireKind(of: lab, directory: true, option: "--lab-dir")
+        try Self.requireKind(of: databaseOptions.db, directory: false, option: "--db")
+        try Self.requireKind(of: ledgerOptions.ledger, directory: true, option: "--ledger")
         defer { if temporary { try? FileManager.default.removeItem(atPath: lab) } }
         try createParentDirectory(of: databaseOptions.db)
         var options = LabRunOptions(
@@ -118,6 +121,18 @@ struct DemoCommand: AsyncParsableCommand {
             let total = failed + report.transcriptionsSucceeded + report.channelListingsSucceeded
             throw CommandFailure("\(failed) of \(total) operations failed (their events are in the ledger; see the error types above)")
         }
+    }
+}
+
+extension DemoCommand {
+    /// Fails before anything starts when `path` exists but is a file where a folder is needed,
+    /// or the other way round.
+    static func requireKind(of path: String, directory: Bool, option: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+            isDirectory.boolValue != directory
+        else { return }
+        throw CommandFailure("\(option) \(path) is \(directory ? "a file, not a folder" : "a folder, not a file")")
     }
 }
 

@@ -170,6 +170,18 @@ import TestSupport
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func aFileWhereAFolderBelongsIsRefusedBeforeTheLabStarts() throws {
+        let root = try LabSupport.makeTemporaryDirectory(prefix: "metered-paths")
+        defer { LabSupport.removeDirectory(root) }
+        FileManager.default.createFile(atPath: root + "/afile", contents: Data())
+        let result = try BuiltExecutable.run(["demo", "--lab-dir", root + "/afile", "--ledger", root + "/ledger"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("--lab-dir \(root)/afile is a file, not a folder"))
+        #expect(result.stdout.isEmpty, "nothing started")
+        #expect(!FileManager.default.fileExists(atPath: root + "/ledger"))
+    }
+
     /// A stand-in yt-dlp in `root` that appends its argv and environment to `dump`, then runs the
     /// real one.
     static func recordingYtDlp(in root: String) throws -> (script: String, dump: String) {

@@ -96,7 +96,7 @@ struct DemoCommand: AsyncParsableCommand {
         if format == .text {
             print("starting the lab (Squid gateway with Basic auth, local origin) and \(jobs) transcription jobs + \(channels) channel listings…")
         }
-        let report = try await Interruption.run(stopping: "the lab") { [options, logger] in
+        let (report, interrupted) = try await Interruption.run(stopping: "the lab") { [options, logger] in
             try await LabRun.run(options, logger: logger)
         }
         switch format {
@@ -107,7 +107,7 @@ struct DemoCommand: AsyncParsableCommand {
                 transcriptions: \(report.transcriptionsSucceeded) ok, \(report.transcriptionsFailed) failed; \
                 channel listings: \(report.channelListingsSucceeded) ok, \(report.channelListingsFailed) failed
                 captions: \(report.usedRealCaptions ? "real (shared/real-inputs)" : "synthetic")
-                events appended: \(report.eventsAppended); projected: \(report.replay.eventsApplied) new rows
+                events appended: \(report.eventsAppended); \(report.replaySkipped ? "projection skipped (interrupted): run `proxy-ledger replay`" : "projected: \(report.replay.eventsApplied) new rows")
                 gateway log: \(report.gatewayRequests.count) requests seen by Squid\(temporary ? "" : ", kept at \(lab)/gateway-access.log")
 
                 \(SummaryText.render(report.summary))
@@ -116,6 +116,7 @@ struct DemoCommand: AsyncParsableCommand {
                 database: \(report.databasePath)
                 """)
         }
+        if let interrupted { throw interrupted }
         let failed = report.transcriptionsFailed + report.channelListingsFailed
         if failed > 0 {
             let total = failed + report.transcriptionsSucceeded + report.channelListingsSucceeded

@@ -16,11 +16,13 @@ enum Interruption {
     /// - Parameters:
     ///   - what: What is being stopped, for the one-line notice on stderr.
     ///   - body: The work.
-    /// - Returns: What `body` returns when it was not interrupted.
-    /// - Throws: `ExitCode(128 + signal)` after an interruption, else what `body` throws.
+    /// - Returns: What `body` returns, and the exit code the command must end with when a signal
+    ///   interrupted it (128 + the signal number), so that it can still print what did happen.
+    /// - Throws: `ExitCode(128 + signal)` when `body` throws after an interruption, else what
+    ///   `body` throws.
     static func run<Result: Sendable>(
         stopping what: String, _ body: @escaping @Sendable () async throws -> Result
-    ) async throws -> Result {
+    ) async throws -> (result: Result, interruptedExitCode: ExitCode?) {
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let received = Atomic<Int32>(0)
         let work = Task { try await body() }
@@ -37,7 +39,10 @@ enum Interruption {
         defer { watcher.cancel() }
         let outcome = await work.result
         let signal = received.load(ordering: .acquiring)
-        if signal != 0 { throw ExitCode(128 + signal) }
-        return try outcome.get()
+        let interrupted = signal == 0 ? nil : ExitCode(128 + signal)
+        switch outcome {
+        case .success(let result): return (result, interrupted)
+        case .failure(let error): throw interrupted ?? error
+        }
     }
 }

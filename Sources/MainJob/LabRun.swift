@@ -21,6 +21,9 @@ public struct LabRunReport: Sendable {
     public var summary: ProxyUsageSummary
     /// What replay applied to the projection.
     public var replay: ReplayResult
+    /// `true` when the run was cancelled (Ctrl-C) before the replay: the events are in the ledger
+    /// and `proxy-ledger replay` projects them later; ``replay`` is then empty.
+    public var replaySkipped: Bool
     /// Squid's access log entries (the "vendor-reported usage"), read before the lab stopped.
     public var gatewayLog: [VendorRecord]
     /// ``gatewayLog`` without the 0-byte lines of connections that sent no request (Squid logs
@@ -145,14 +148,19 @@ public enum LabRun {
         try await writer.close()
 
         let store = try ProjectionStore(path: options.databasePath)
-        let replay = try Projector(store: store).replay(from: try LedgerReader(directory: options.ledgerDirectory))
+        // After a Ctrl-C the events are safe in the ledger; projecting them can wait for `replay`.
+        let replaySkipped = Task.isCancelled
+        let replay =
+            replaySkipped
+            ? ReplayResult()
+            : try Projector(store: store).replay(from: try LedgerReader(directory: options.ledgerDirectory))
         let summary = try store.summary(since: nil)
         try store.close()
         let events = await recorder.events
         return LabRunReport(
             eventsAppended: events.count, transcriptionsSucceeded: run.0, transcriptionsFailed: run.1,
             channelListingsSucceeded: run.2, channelListingsFailed: run.3, events: events, summary: summary,
-            replay: replay, gatewayLog: run.4, ledgerDirectory: options.ledgerDirectory,
+            replay: replay, replaySkipped: replaySkipped, gatewayLog: run.4, ledgerDirectory: options.ledgerDirectory,
             databasePath: options.databasePath, labDirectory: options.labDirectory, usedRealCaptions: run.5)
     }
 }

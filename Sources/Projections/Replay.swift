@@ -23,6 +23,14 @@ public struct ReplayResult: Sendable, Hashable {
     public var duplicatesSkipped: Int
     /// Per partition, the committed checkpoint afterwards: the next sequence to apply.
     public var nextSequences: [Int: UInt64]
+
+    /// Creates a result (for callers that report a replay they did not run: all zero by default).
+    public init(eventsRead: Int = 0, eventsApplied: Int = 0, duplicatesSkipped: Int = 0, nextSequences: [Int: UInt64] = [:]) {
+        self.eventsRead = eventsRead
+        self.eventsApplied = eventsApplied
+        self.duplicatesSkipped = duplicatesSkipped
+        self.nextSequences = nextSequences
+    }
 }
 
 /// The replay loop shared by ``Projector/replay(from:batchSize:progress:)`` and rebuild.

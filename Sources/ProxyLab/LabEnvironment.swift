@@ -39,8 +39,9 @@ public struct LabEnvironment: Sendable {
 ///   - password: the gateway password (never logged).
 ///   - httpsOrigin: serve the fixtures over HTTPS with a self-signed certificate (``TLSOrigin``),
 ///     so that yt-dlp tunnels through the gateway with CONNECT.
-/// - Throws: ``ProxyLabError`` from ``OriginServer``, ``LabFixtures`` or ``SquidGateway``, or what
-///   `body` throws.
+/// - Throws: ``ProxyLabError`` `.invalidArgument` when another run holds the directory (an
+///   exclusive lock on `directory/.lab.lock`), else from ``OriginServer``, ``LabFixtures`` or
+///   ``SquidGateway``, or what `body` throws.
 public func withProxyLab<Result: Sendable>(
     directory: String,
     videoCount: Int,
@@ -54,9 +55,16 @@ public func withProxyLab<Result: Sendable>(
     let root = URL(fileURLWithPath: directory)
     let output = root.appendingPathComponent("out").path
     do {
+        try FileManager.default.createDirectory(atPath: root.path, withIntermediateDirectories: true)
+    } catch {
+        throw ProxyLabError(.fileSystem, "cannot create \(root.path): \(error.localizedDescription)")
+    }
+    let lock = try LabLock(directory: root.path)
+    defer { withExtendedLifetime(lock) {} }
+    do {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     } catch {
-        throw ProxyLabError(.fileSystem, "cannot create \(output): \(error)")
+        throw ProxyLabError(.fileSystem, "cannot create \(output): \(error.localizedDescription)")
     }
     return try await withOriginServer(rootDirectory: root.appendingPathComponent("origin").path, logger: logger) {
         origin in

@@ -152,7 +152,8 @@ import TestSupport
             "demo", "--jobs", "60", "--channels", "1", "--ledger", root + "/ledger", "--db", root + "/p.sqlite",
             "--lab-dir", root + "/lab",
         ]
-        process.standardOutput = FileHandle.nullDevice
+        FileManager.default.createFile(atPath: root + "/stdout.txt", contents: Data())
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/stdout.txt"))
         process.standardError = FileHandle.nullDevice
         try process.run()
         let squidConfig = root + "/lab/squid/squid.conf"
@@ -166,6 +167,8 @@ import TestSupport
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 130)
         #expect(try !Self.processes(mentioning: squidConfig), "no Squid is left running")
+        let printed = try String(contentsOfFile: root + "/stdout.txt", encoding: .utf8)
+        #expect(printed.contains("projection skipped (interrupted)"), "it says what is true: \(printed)")
         let verify = try BuiltExecutable.run(["verify", "--ledger", root + "/ledger"])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }

@@ -134,6 +134,21 @@ struct ProxyLabTests {
         #expect(!LoopbackPort.isAccepting(port: port))
     }
 
+    /// A second run in the same lab directory fails before it touches the first run's files.
+    @Test(.enabled(if: SquidGateway.isAvailable, "needs squid and htpasswd"))
+    func aLabDirectoryInUseIsRefused() async throws {
+        let directory = try LabSupport.makeTemporaryDirectory()
+        defer { LabSupport.removeDirectory(directory) }
+        try await withProxyLab(directory: directory, videoCount: 1, password: LabSupport.hardPassword) { lab in
+            let error = await #expect(throws: ProxyLabError.self) {
+                try await withProxyLab(directory: directory, videoCount: 1, password: "other") { _ in }
+            }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message.contains("in use by another run (process \(getpid()))") == true)
+            #expect(LoopbackPort.isAccepting(port: lab.gateway.port), "the first run's gateway is untouched")
+        }
+    }
+
     /// A Ctrl-C during start-up must not leave a Squid that nobody can stop: start-up runs to
     /// the end and hands over the gateway, which the cancelled caller then stops.
     @Test(.enabled(if: SquidGateway.isAvailable, "needs squid and htpasswd"))

@@ -59,6 +59,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard jobs >= 1, channels >= 1 else { throw ValidationError("--jobs and --channels must be at least 1") }
+        if let labDir, labDir.isEmpty { throw ValidationError("--lab-dir must name a folder") }
     }
 
     func run() async throws {

@@ -139,6 +139,9 @@ struct ReconcileCommand: AsyncParsableCommand {
         }
         let padding: Int64 = 86_400_000_000  // events that started up to a day earlier may still match
         let ours: [LedgerUsageEvent]
+        if db != nil, let ledger {
+            printError("note: ours are read from --db (run `proxy-ledger replay` to bring it up to date); --ledger \(ledger) is not read")
+        }
         if let db {
             try InputFile.checkReadable(db, what: "the database")
             ours = try LedgerUsageReader.fromDatabase(db, from: window.from - padding, to: window.to)

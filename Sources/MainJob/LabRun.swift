@@ -168,6 +168,11 @@ public enum LabRun {
 /// Makes Squid's access log (both directions per request) visible as `LAB/gateway-access.log`.
 private func linkGatewayLog(_ lab: LabEnvironment) throws {
     let link = lab.directory + "/gateway-access.log"
+    if let kind = try? FileManager.default.attributesOfItem(atPath: link)[.type] as? FileAttributeType,
+        kind != .typeSymbolicLink
+    {
+        throw ProxyLabError(.invalidArgument, "\(link) exists and is not the lab's link to Squid's log; move it away first")
+    }
     try? FileManager.default.removeItem(atPath: link)
     try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: lab.gateway.accessLogPath)
 }

@@ -110,8 +110,16 @@ struct ReportCommand: AsyncParsableCommand {
                 }
                 reportPeriod = try ReportPeriod(start: start, end: end, timeZone: zone)
             } else {
-                guard let anchor = try asOfInstant ?? ReportBuilder.newestEvent(store: store) else {
+                guard var anchor = try asOfInstant ?? ReportBuilder.newestEvent(store: store) else {
                     throw ValidationError("the database has no events; pass --period or --from/--to")
+                }
+                // An event stamped in the future (a producer with a wrong clock) must not pick the period.
+                let now = LedgerTimestamp.now
+                if asOfInstant == nil, anchor.microseconds > now.microseconds + 86_400_000_000 {
+                    printError(
+                        "warning: the newest event (\(anchor.rfc3339)) lies in the future; reporting the period "
+                            + "containing now (pass --period or --as-of for another)")
+                    anchor = now
                 }
                 reportPeriod = try ReportPeriod.billingPeriod(
                     containing: anchor, rule: schedule.billingPeriod, timeZone: zoneOverride)

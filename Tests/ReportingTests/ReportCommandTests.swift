@@ -1,0 +1,34 @@
+import Foundation
+import Ledger
+import Testing
+import TestSupport
+
+@testable import Reporting
+
+/// `proxy-ledger report` as finance runs it, without --period.
+struct ReportCommandTests {
+    /// One event stamped ten years ahead (a producer with a wrong clock) must not pick the period.
+    @Test func aFutureEventDoesNotPickTheDefaultPeriod() throws {
+        var fixture = try ReportFixture("future-event")
+        let now = LedgerTimestamp.now
+        let tenYears: Int64 = 10 * 365 * 86_400_000_000
+        try fixture.add([
+            event(now.rfc3339, bytes: 1_000),
+            event(LedgerTimestamp(microseconds: now.microseconds + tenYears).rfc3339, bytes: 5),
+        ])
+        fixture.close()
+        let result = try BuiltExecutable.run([
+            "report", "--db", fixture.scratch.file("projections.sqlite"), "--rate-card",
+            repositoryRoot + "/Fixtures/rate-card.example.json", "--format", "json", "--out", "-",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("lies in the future; reporting the period containing now"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let period = try #require(json["period"] as? [String: Any])
+        let start = try #require((period["start"] as? String).flatMap(LedgerTimestamp.init(rfc3339:)))
+        let end = try #require((period["end"] as? String).flatMap(LedgerTimestamp.init(rfc3339:)))
+        #expect(start.microseconds <= now.microseconds && now.microseconds < end.microseconds)
+        let totals = try #require(json["totals"] as? [String: Any])
+        #expect((totals["requests"] as? NSNumber)?.intValue == 1, "the event of now is counted, the future one is not")
+    }
+}

@@ -27,6 +27,15 @@ struct CatCommand: AsyncParsableCommand {
     @Flag(help: "Wrap each event in an envelope with its schema version and ledger position.")
     var withPosition = false
 
+    func validate() throws {
+        if let lower = try parseInstant(since, option: "since"), let upper = try parseInstant(until, option: "until"),
+            lower >= upper
+        {
+            throw ValidationError("--since must be before --until")
+        }
+        _ = try parseInstant(until, option: "until")
+    }
+
     func run() async throws {
         let lower = try parseInstant(since, option: "since")
         let upper = try parseInstant(until, option: "until")

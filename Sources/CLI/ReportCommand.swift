@@ -21,7 +21,12 @@ struct ReportCommand: AsyncParsableCommand {
             The period is a billing period (--period YYYY-MM, starting on the card's anchor day at \
             local midnight) or --from/--to (RFC 3339, or dates meaning local midnight); without \
             either, the billing period containing --as-of. --as-of defaults to the newest event, so \
-            the same database always gives the same report; pass `--as-of now` for a live view.
+            the same database always gives the same report; pass `--as-of now` for a live view. \
+            A newest event more than a day in the future (a wrong clock) is not used: the period \
+            containing now is reported, with a warning.
+
+            Exit status: 0 written; 64 bad options (including a bad --period, --from/--to or --tz); \
+            1 other failures (an unreadable rate card or database).
 
             Example:
               proxy-ledger report --db ./projections.sqlite --rate-card Fixtures/rate-card.example.json \\
@@ -137,6 +142,9 @@ struct ReportCommand: AsyncParsableCommand {
             printError(
                 "wrote \(path): \(report.status.rawValue), cost \(DecimalText.fixed(report.totals.cost)) \(report.currency)"
             )
+        } catch let error as ReportError where error.code == .invalidPeriod {
+            printError("Error: \(error.message)")
+            throw ExitCode(64)  // a bad --period, --from/--to or --tz: a usage error
         } catch let error as ReportError {
             printError("error: \(error)")
             throw ExitCode(1)

@@ -25,6 +25,10 @@ struct SummaryCommand: AsyncParsableCommand {
     @Option(help: "Output format.")
     var format: OutputFormat = .text
 
+    func validate() throws {
+        _ = try parseInstant(since, option: "since")
+    }
+
     func run() async throws {
         let lower = try parseInstant(since, option: "since")
         guard FileManager.default.fileExists(atPath: databaseOptions.db) else {

@@ -62,4 +62,16 @@ import TestSupport
         #expect(result.stderr.contains(segment))
         #expect(result.stderr.contains("byte offset 0"))
     }
+
+    @Test func badTimeOptionsAreUsageErrorsOfTheirCommand() throws {
+        let scratch = try TemporaryDirectory("cli-times")
+        let reversed = try BuiltExecutable.run(["cat", "--ledger", scratch.path, "--since", "2026-12-01", "--until", "2026-11-01"])
+        #expect(reversed.status == 64)
+        #expect(reversed.stderr.contains("--since must be before --until"))
+        #expect(reversed.stderr.contains("Usage: proxy-ledger cat"))
+        let garbled = try BuiltExecutable.run(["summary", "--db", scratch.file("p.sqlite"), "--since", "bad"])
+        #expect(garbled.status == 64)
+        #expect(garbled.stderr.contains("Usage: proxy-ledger summary"))
+    }
 }
+

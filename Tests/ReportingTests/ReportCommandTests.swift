@@ -31,4 +31,17 @@ struct ReportCommandTests {
         let totals = try #require(json["totals"] as? [String: Any])
         #expect((totals["requests"] as? NSNumber)?.intValue == 1, "the event of now is counted, the future one is not")
     }
+
+    @Test func aBadPeriodIsAUsageError() throws {
+        var fixture = try ReportFixture("bad-period")
+        try fixture.add([event("2026-11-02T03:00:00Z", bytes: 1_000)])
+        fixture.close()
+        let result = try BuiltExecutable.run([
+            "report", "--db", fixture.scratch.file("projections.sqlite"), "--rate-card",
+            repositoryRoot + "/Fixtures/rate-card.example.json", "--period", "2026-13", "--out", "-",
+        ])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--period must be a month YYYY-MM"))
+    }
 }
+

@@ -152,12 +152,21 @@ struct ReconcileCommand: AsyncParsableCommand {
         }
         let report = try Reconciler.reconcile(vendor, ours: ours, options: options)
         if let db, !noStore {
+            let change: VendorUsageStore.Change
             do {
-                try VendorUsageStore.save(
+                change = try VendorUsageStore.saveReportingChange(
                     vendor, databasePath: db, from: window.from, to: window.to,
                     utcOffsetSeconds: options.utcOffsetSeconds)
             } catch {
                 throw ReconcileFailure(74, "storing the vendor figures in \(db) failed: \(error)")
+            }
+            if let span = change.span {
+                let range = "[\(LedgerTimestamp(microseconds: span.lowerBound).rfc3339), \(LedgerTimestamp(microseconds: span.upperBound).rfc3339)]"
+                printError(
+                    "stored \(vendor.source.rawValue) \(range) in \(db): \(change.after.records) records, \(change.after.bytes) B "
+                        + "(before: \(change.before.records) records, \(change.before.bytes) B)"
+                        + (change.after.records < change.before.records
+                            ? "; fewer than before over the same span: was the file filtered or cut?" : ""))
             }
         }
         switch format {

@@ -100,6 +100,27 @@ public enum VendorUsageStore {
         public var records: Int
     }
 
+    /// Records and bytes stored for one source over a span.
+    public struct Tally: Sendable, Hashable {
+        /// Vendor records (log lines, CSV rows, stats hours).
+        public var records: Int64
+        /// Their bytes.
+        public var bytes: Int64
+    }
+
+    /// What one import changed inside its own span.
+    public struct Change: Sendable, Hashable {
+        /// The import's span, `[first record time, last record time]`, UTC µs; `nil` when no
+        /// record was in the window (nothing stored).
+        public var span: ClosedRange<Int64>?
+        /// What the store held for the source inside ``span`` before the import.
+        public var before: Tally
+        /// What it holds there after.
+        public var after: Tally
+        /// Hourly plus daily rows rewritten.
+        public var rowsWritten: Int
+    }
+
     /// Stores `vendor`'s records in `[from, to)` and recomputes the hourly and daily rows they
     /// touch, in one transaction; see the type's documentation for what an import replaces.
     ///
@@ -110,14 +131,30 @@ public enum VendorUsageStore {
     ///   - to: Window end, UTC µs, exclusive.
     ///   - utcOffsetSeconds: The offset days are aligned to, in seconds east of UTC.
     /// - Returns: The number of hourly plus daily rows written; 0 when no record is in the window.
+    ///   ``saveReportingChange(_:databasePath:from:to:utcOffsetSeconds:)`` also says what was replaced.
     /// - Throws: ``ReconciliationError`` `.outOfRange` when a record has negative bytes or a sum
     ///   does not fit in Int64 (nothing is stored); `.storageFailed` when SQLite fails.
     @discardableResult
     public static func save(
         _ vendor: VendorImport, databasePath: String, from: Int64, to: Int64, utcOffsetSeconds: Int = 0
     ) throws(ReconciliationError) -> Int {
+        try saveReportingChange(
+            vendor, databasePath: databasePath, from: from, to: to, utcOffsetSeconds: utcOffsetSeconds
+        ).rowsWritten
+    }
+
+    /// ``save(_:databasePath:from:to:utcOffsetSeconds:)``, returning what the import changed, so
+    /// that an import holding fewer records than the store had over the same span (a filtered or
+    /// truncated log) is visible.
+    ///
+    /// - Throws: What `save` throws.
+    public static func saveReportingChange(
+        _ vendor: VendorImport, databasePath: String, from: Int64, to: Int64, utcOffsetSeconds: Int = 0
+    ) throws(ReconciliationError) -> Change {
         let points = try VendorPoints(vendor.records.filter { (from..<to).contains($0.timestamp.microseconds) })
-        guard let span = points.span else { return 0 }
+        guard let span = points.span else {
+            return Change(span: nil, before: Tally(records: 0, bytes: 0), after: Tally(records: 0, bytes: 0), rowsWritten: 0)
+        }
         let source = vendor.source.rawValue
         let importedAt = LedgerTimestamp.now.rfc3339
         do {
@@ -125,6 +162,17 @@ public enum VendorUsageStore {
             defer { try? queue.close() }
             return try queue.write { db in
                 try db.execute(sql: schema)
+                func stored() throws -> Tally {
+                    let row = try GRDB.Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT COALESCE(SUM(records), 0), COALESCE(SUM(bytes), 0) FROM vendor_usage_points
+                            WHERE source = ? AND time_us BETWEEN ? AND ?
+                            """,
+                        arguments: [source, span.lowerBound, span.upperBound])
+                    return Tally(records: row?[0] ?? 0, bytes: row?[1] ?? 0)
+                }
+                let before = try stored()
                 try points.store(
                     source: source, mergingEnds: vendor.source.isPerRequest, importedAt: importedAt, in: db)
                 var offsets = Set(
@@ -140,7 +188,7 @@ public enum VendorUsageStore {
                         BucketGrid(.day, utcOffsetSeconds: offset), source: source, span: span, importedAt: importedAt,
                         in: db)
                 }
-                return written
+                return Change(span: span, before: before, after: try stored(), rowsWritten: written)
             }
         } catch let error as ReconciliationError {
             throw error

@@ -52,6 +52,20 @@ struct VendorUsageStoreTests {
         }
     }
 
+    @Test("an import says what it replaced, so a filtered log over the same span shows as fewer records")
+    func changeReportsWhatWasReplaced() throws {
+        let scratch = try TemporaryDirectory("vendor-change")
+        let path = scratch.file("p.sqlite")
+        let parse = { (lines: [(Int64, Int64, Int64)]) in try SquidAccessLogParser.parse(Self.squidLog(lines), format: .ledger) }
+        let first = try VendorUsageStore.saveReportingChange(try parse(Self.fullLog), databasePath: path, from: 0, to: Self.day * 2)
+        #expect(first.before == VendorUsageStore.Tally(records: 0, bytes: 0))
+        #expect(first.after == VendorUsageStore.Tally(records: 23, bytes: Self.totalBytes(Self.fullLog)))
+        let filtered = Array(Self.fullLog[..<5]) + Array(Self.fullLog[18...])
+        let second = try VendorUsageStore.saveReportingChange(try parse(filtered), databasePath: path, from: 0, to: Self.day * 2)
+        #expect(second.before == first.after)
+        #expect(second.after == VendorUsageStore.Tally(records: 10, bytes: Self.totalBytes(filtered)))
+    }
+
     @Test("the two halves of a rotated log are both kept, in either order, also at a shared millisecond")
     func rotatedHalvesAreSummed() throws {
         let scratch = try TemporaryDirectory("vendor-rotated")

@@ -108,7 +108,7 @@ struct DemoCommand: AsyncParsableCommand {
                 transcriptions: \(report.transcriptionsSucceeded) ok, \(report.transcriptionsFailed) failed; \
                 channel listings: \(report.channelListingsSucceeded) ok, \(report.channelListingsFailed) failed
                 captions: \(report.usedRealCaptions ? "real (shared/real-inputs)" : "synthetic")
-                events appended: \(report.eventsAppended); \(report.replaySkipped ? "projection skipped (interrupted): run `proxy-ledger replay`" : "projected: \(report.replay.eventsApplied) new rows")
+                events appended: \(report.eventsAppended); \(report.replayInterrupted ? "projection interrupted after \(report.replay.eventsApplied) new rows: run `proxy-ledger replay` to finish it" : "projected: \(report.replay.eventsApplied) new rows")
                 gateway log: \(report.gatewayRequests.count) requests seen by Squid\(temporary ? "" : ", kept at \(lab)/gateway-access.log")
 
                 \(SummaryText.render(report.summary))

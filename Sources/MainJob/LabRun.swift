@@ -21,9 +21,10 @@ public struct LabRunReport: Sendable {
     public var summary: ProxyUsageSummary
     /// What replay applied to the projection.
     public var replay: ReplayResult
-    /// `true` when the run was cancelled (Ctrl-C) before the replay: the events are in the ledger
-    /// and `proxy-ledger replay` projects them later; ``replay`` is then empty.
-    public var replaySkipped: Bool
+    /// `true` when the run was cancelled (Ctrl-C) before or during the replay: the events are in
+    /// the ledger and `proxy-ledger replay` projects the rest later; ``replay`` counts what was
+    /// projected before it stopped.
+    public var replayInterrupted: Bool
     /// Squid's access log entries (the "vendor-reported usage"), read before the lab stopped.
     public var gatewayLog: [VendorRecord]
     /// ``gatewayLog`` without the 0-byte lines of connections that sent no request (Squid logs
@@ -148,11 +149,11 @@ public enum LabRun {
         try await writer.close()
 
         let store = try ProjectionStore(path: options.databasePath)
-        // After a Ctrl-C the events are safe in the ledger; projecting them can wait for `replay`.
-        let replaySkipped = Task.isCancelled
+        // After a Ctrl-C the events are safe in the ledger; projecting them can wait for `replay`
+        // (a replay in progress stops after its current transaction).
         let replay =
-            replaySkipped
-            ? ReplayResult()
+            Task.isCancelled
+            ? ReplayResult(stoppedEarly: true)
             : try Projector(store: store).replay(from: try LedgerReader(directory: options.ledgerDirectory))
         let summary = try store.summary(since: nil)
         try store.close()
@@ -160,7 +161,7 @@ public enum LabRun {
         return LabRunReport(
             eventsAppended: events.count, transcriptionsSucceeded: run.0, transcriptionsFailed: run.1,
             channelListingsSucceeded: run.2, channelListingsFailed: run.3, events: events, summary: summary,
-            replay: replay, replaySkipped: replaySkipped, gatewayLog: run.4, ledgerDirectory: options.ledgerDirectory,
+            replay: replay, replayInterrupted: replay.stoppedEarly, gatewayLog: run.4, ledgerDirectory: options.ledgerDirectory,
             databasePath: options.databasePath, labDirectory: options.labDirectory, usedRealCaptions: run.5)
     }
 }

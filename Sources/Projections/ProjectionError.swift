@@ -32,6 +32,9 @@ public struct ProjectionError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let ledgerReadFailed = Code(rawValue: "ledger_read_failed")
         /// A file operation of rebuild failed (create, fsync, rename, remove).
         public static let fileOperationFailed = Code(rawValue: "file_operation_failed")
+        /// A replay stopped at a transaction boundary because its task was cancelled (used
+        /// internally; ``ReplayResult/stoppedEarly`` reports it).
+        public static let interrupted = Code(rawValue: "interrupted")
 
         /// The raw identifier.
         public var description: String { rawValue }

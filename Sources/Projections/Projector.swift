@@ -57,7 +57,9 @@ public struct Projector: Sendable {
     ///   - source: The records, for example a `LedgerReader`.
     ///   - batchSize: Records per write transaction (default 10,000).
     ///   - progress: Called after each committed transaction.
-    /// - Returns: Counts and the per-partition checkpoints afterwards.
+    /// - Returns: Counts and the per-partition checkpoints afterwards; when the calling task is
+    ///   cancelled, the replay stops after the current transaction with
+    ///   ``ReplayResult/stoppedEarly`` set (the next replay resumes there).
     /// - Throws: ``ProjectionError`` `.ledgerReadFailed`, `.writeFailed`, `.invalidRecord`.
     @discardableResult
     public func replay(
@@ -65,6 +67,7 @@ public struct Projector: Sendable {
         batchSize: Int = 10_000,
         progress: ((ReplayProgress) -> Void)? = nil
     ) throws -> ReplayResult {
-        try ReplayEngine.replay(from: source, into: store.databasePool, batchSize: batchSize, progress: progress)
+        try ReplayEngine.replay(
+            from: source, into: store.databasePool, batchSize: batchSize, stopsWhenCancelled: true, progress: progress)
     }
 }

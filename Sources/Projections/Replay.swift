@@ -23,13 +23,20 @@ public struct ReplayResult: Sendable, Hashable {
     public var duplicatesSkipped: Int
     /// Per partition, the committed checkpoint afterwards: the next sequence to apply.
     public var nextSequences: [Int: UInt64]
+    /// `true` when ``Projector/replay(from:batchSize:progress:)`` stopped at a transaction
+    /// boundary because its task was cancelled; a later replay resumes from the checkpoints.
+    public var stoppedEarly = false
 
     /// Creates a result (for callers that report a replay they did not run: all zero by default).
-    public init(eventsRead: Int = 0, eventsApplied: Int = 0, duplicatesSkipped: Int = 0, nextSequences: [Int: UInt64] = [:]) {
+    public init(
+        eventsRead: Int = 0, eventsApplied: Int = 0, duplicatesSkipped: Int = 0, nextSequences: [Int: UInt64] = [:],
+        stoppedEarly: Bool = false
+    ) {
         self.eventsRead = eventsRead
         self.eventsApplied = eventsApplied
         self.duplicatesSkipped = duplicatesSkipped
         self.nextSequences = nextSequences
+        self.stoppedEarly = stoppedEarly
     }
 }
 
@@ -40,7 +47,9 @@ enum ReplayEngine {
 
     /// Applies the records of every partition of `source` at or after that partition's
     /// checkpoint, `batchSize` records per transaction. `keyedRollup: false` skips
-    /// `proxy_usage_hourly_by_key` (a rebuild fills it after the load).
+    /// `proxy_usage_hourly_by_key` (a rebuild fills it after the load). With
+    /// `stopsWhenCancelled`, a cancelled task stops after the current transaction
+    /// (``ReplayResult/stoppedEarly``); a rebuild never stops half-way.
     ///
     /// - Throws: ``ProjectionError`` `.ledgerReadFailed` when the source fails, `.writeFailed` or
     ///   `.invalidRecord` from ``ProjectionLoader``. Transactions committed before the error stay.
@@ -49,6 +58,7 @@ enum ReplayEngine {
         into writer: some DatabaseWriter,
         batchSize: Int,
         keyedRollup: Bool = true,
+        stopsWhenCancelled: Bool = false,
         progress: ((ReplayProgress) -> Void)?
     ) throws -> ReplayResult {
         let limit = max(1, batchSize)
@@ -82,19 +92,27 @@ enum ReplayEngine {
                         nextSequence: result.nextSequences[partition] ?? start
                     )
                 )
+                if stopsWhenCancelled, Task.isCancelled {
+                    throw ProjectionError(code: .interrupted, message: "replay stopped: the task was cancelled")
+                }
             }
-            try ProjectionError.wrapping(.ledgerReadFailed, "reading ledger partition \(partition) failed") {
-                try source.scan(partition: partition, from: start) { batch in
-                    for record in batch
-                    where record.position.partition == partition && record.position.sequence >= start {
-                        buffer.append(record)
-                        if buffer.count >= limit {
-                            try flush()
+            do {
+                try ProjectionError.wrapping(.ledgerReadFailed, "reading ledger partition \(partition) failed") {
+                    try source.scan(partition: partition, from: start) { batch in
+                        for record in batch
+                        where record.position.partition == partition && record.position.sequence >= start {
+                            buffer.append(record)
+                            if buffer.count >= limit {
+                                try flush()
+                            }
                         }
                     }
                 }
+                try flush()
+            } catch let error as ProjectionError where error.code == .interrupted {
+                result.stoppedEarly = true
+                break
             }
-            try flush()
         }
         result.duplicatesSkipped = result.eventsRead - result.eventsApplied
         return result

@@ -34,6 +34,24 @@ import TestSupport
         #expect(reports.map(\.nextSequence) == [50, 100, 120, 45, 4])
     }
 
+    @Test func aCancelledReplayStopsAfterItsTransactionAndTheNextOneResumes() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try ProjectionStore(path: directory.file("p.sqlite"))
+        let projector = Projector(store: store)
+        let ledger = Self.ledger()
+        let interrupted = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try projector.replay(from: ledger, batchSize: 50)
+        }
+        let first = try await interrupted.value
+        #expect(first.stoppedEarly)
+        #expect(first.eventsApplied == 50, "one transaction, then it stops")
+        #expect(try store.requestLogCount() == 50)
+        let rest = try projector.replay(from: ledger, batchSize: 50)
+        #expect(!rest.stoppedEarly)
+        #expect(try store.requestLogCount() == 168)
+    }
+
     @Test func replayResumesAfterTheCheckpoint() throws {
         let directory = try TemporaryDirectory()
         let store = try ProjectionStore(path: directory.file("p.sqlite"))

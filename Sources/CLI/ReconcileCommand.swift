@@ -131,7 +131,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             granularities: buckets == .both ? [.hour, .day] : [buckets == .hour ? .hour : .day],
             utcOffsetSeconds: BucketGrid.parseOffset(utcOffset) ?? 0, tolerancePercent: tolerance,
             matchSlackMS: matchSlackMS)
-        guard let window = options.window(for: vendor) else {
+        guard let window = try options.window(for: vendor) else {
             throw ReconcileFailure(
                 65,
                 "\(vendor.file ?? "the vendor file") holds no vendor records and no --from/--to was given: nothing to compare"

@@ -41,24 +41,24 @@ public struct LedgerUsageEvent: Sendable, Hashable {
     ///   Int64 (a poisoned event); the message names the event.
     public static func make(_ event: ProxyRequestEvent) throws(ReconciliationError) -> LedgerUsageEvent? {
         guard event.proxied else { return nil }
-        let name = "ledger event \(event.eventID.uuidString.lowercased())"
-        let request = event.requestBytes ?? 0
-        let response = event.responseBytes ?? 0
         return try make(
-            start: event.timestamp.microseconds, durationMS: event.durationMS,
-            bytes: event.bytesMeasured
-                ? CheckedMath.add(request, response, "\(name): request_bytes and response_bytes")
-                : (event.estimatedBytes ?? 0),
-            responseBytes: event.bytesMeasured ? response : nil, name: name)
+            start: event.timestamp.microseconds, durationMS: event.durationMS, measured: event.bytesMeasured,
+            request: event.requestBytes ?? 0, response: event.responseBytes ?? 0, estimated: event.estimatedBytes ?? 0,
+            name: "ledger event \(event.eventID.uuidString.lowercased())")
     }
 
-    /// An event from a start, a duration in ms and its bytes; `name` is for the overflow message.
+    /// An event from a start, a duration in ms and its byte fields (NULL read as 0): measured
+    /// events count request + response, the others their estimate. `name` is for the overflow
+    /// message.
     static func make(
-        start: Int64, durationMS: Int64, bytes: Int64, responseBytes: Int64?, name: String
+        start: Int64, durationMS: Int64, measured: Bool, request: Int64, response: Int64, estimated: Int64,
+        name: String
     ) throws(ReconciliationError) -> LedgerUsageEvent {
+        let bytes =
+            measured ? try CheckedMath.add(request, response, "\(name): request_bytes and response_bytes") : estimated
         let span = try CheckedMath.multiply(max(0, durationMS), 1_000, "\(name): duration_ms \(durationMS)")
         let end = try CheckedMath.add(start, span, "\(name): timestamp and duration_ms")
-        return LedgerUsageEvent(start: start, end: end, bytes: bytes, responseBytes: responseBytes)
+        return LedgerUsageEvent(start: start, end: end, bytes: bytes, responseBytes: measured ? response : nil)
     }
 }
 
@@ -97,18 +97,10 @@ public enum LedgerUsageReader {
                         """,
                     arguments: [from, to])
                 while let row = try rows.next() {
-                    let measured: Bool = row[2]
-                    let request: Int64 = row[3]
-                    let response: Int64 = row[4]
-                    let estimated: Int64 = row[5]
-                    let name = "proxy_request_logs row for event \(row[6] as String? ?? "?")"
                     events.append(
                         try LedgerUsageEvent.make(
-                            start: row[0], durationMS: row[1],
-                            bytes: measured
-                                ? CheckedMath.add(request, response, "\(name): request_bytes and response_bytes")
-                                : estimated,
-                            responseBytes: measured ? response : nil, name: name))
+                            start: row[0], durationMS: row[1], measured: row[2], request: row[3], response: row[4],
+                            estimated: row[5], name: "proxy_request_logs row for event \(row[6] as String? ?? "?")"))
                 }
                 return events
             }

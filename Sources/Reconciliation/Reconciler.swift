@@ -37,15 +37,28 @@ public struct ReconciliationOptions: Sendable, Hashable {
     /// is the first hour's start to the last hour's end.
     ///
     /// - Returns: `nil` when a bound is missing and there are no records.
-    public func window(for vendor: VendorImport) -> ReconciliationWindow? {
-        let slack = vendor.source.isPerRequest ? matchSlackMS * 1_000 : 0
-        let spans = vendor.records.map { record -> (Int64, Int64) in
-            let t = record.timestamp.microseconds
-            let duration = max(0, record.durationMS).multipliedReportingOverflow(by: 1_000).partialValue
-            return vendor.source.isPerRequest ? (t &- duration &- slack, t &+ duration &+ slack &+ 1) : (t, t &+ duration)
+    /// - Throws: ``ReconciliationError`` `.outOfRange` when a record's span does not fit in Int64.
+    public func window(for vendor: VendorImport) throws(ReconciliationError) -> ReconciliationWindow? {
+        var spans: [(Int64, Int64)] = []
+        for record in vendor.records { spans.append(try matchSpan(of: record, source: vendor.source)) }
+        guard let lower = from ?? spans.map(\.0).min(), let upper = to ?? spans.map(\.1).max().map({ $0 + 1 }) else {
+            return nil
         }
-        guard let lower = from ?? spans.map(\.0).min(), let upper = to ?? spans.map(\.1).max() else { return nil }
         return ReconciliationWindow(from: lower, to: max(lower, upper), followsRecords: from == nil || to == nil)
+    }
+
+    /// The closed span `[lower, upper]` (UTC µs) a ledger event must overlap to match `record`:
+    /// for per-request sources `[t − duration, t + duration]` widened by ``matchSlackMS`` (a
+    /// source's time may be a request's start or end), for a stats hour `[hour, hour + 1 h)`.
+    ///
+    /// - Throws: ``ReconciliationError`` `.outOfRange` when the span does not fit in Int64.
+    func matchSpan(of record: VendorRecord, source: VendorSource) throws(ReconciliationError) -> (Int64, Int64) {
+        let t = record.timestamp.microseconds
+        let what = "a vendor record's time and duration (\(record.durationMS) ms)"
+        let duration = try CheckedMath.multiply(max(0, record.durationMS), 1_000, what)
+        guard source.isPerRequest else { return (t, try CheckedMath.add(t, duration - 1, what)) }
+        let slack = matchSlackMS * 1_000
+        return (try CheckedMath.add(t - slack, -duration, what), try CheckedMath.add(t + slack, duration, what))
     }
 }
 
@@ -104,20 +117,13 @@ public enum Reconciler {
                 .outOfRange,
                 "a vendor record's time (\(record.timestamp.microseconds) µs) is outside years 1970 to 9999")
         }
-        let window = options.window(for: vendor) ?? ReconciliationWindow(from: 0, to: 0, followsRecords: false)
+        let window = try options.window(for: vendor) ?? ReconciliationWindow(from: 0, to: 0, followsRecords: false)
         let (from, to) = (window.from, window.to)
         let direction = vendor.source.comparedDirection
         let intervals = mergedIntervals(ours)
-        let slack = options.matchSlackMS * 1_000
         var inWindow: [(record: VendorRecord, attributed: Bool)] = []
         for record in vendor.records where (from..<to).contains(record.timestamp.microseconds) {
-            let t = record.timestamp.microseconds
-            let what = "a vendor record's time and duration (\(record.durationMS) ms)"
-            let duration = try CheckedMath.multiply(max(0, record.durationMS), 1_000, what)
-            let span =
-                vendor.source.isPerRequest
-                ? (try CheckedMath.add(t - slack, -duration, what), try CheckedMath.add(t + slack, duration, what))
-                : (t, try CheckedMath.add(t, duration - 1, what))
+            let span = try options.matchSpan(of: record, source: vendor.source)
             inWindow.append((record, overlaps(intervals, span.0, span.1)))
         }
         let ourEvents = ours.filter(window.contains)

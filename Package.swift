@@ -92,6 +92,7 @@ let package = Package(
         .target(
             name: "ProxyLab",
             dependencies: [
+                "Ledger",
                 "ProxyGateway",
                 "Reconciliation",
                 .product(name: "Logging", package: "swift-log"),

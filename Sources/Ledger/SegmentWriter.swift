@@ -14,7 +14,7 @@ final class SegmentWriter {
     let configuration: LedgerConfiguration
     let layout: LedgerDirectory
     let logger: Logger
-    private let lockFD: Int32
+    private var lock: PIDFileLock?
     private var fd: Int32 = -1
     private(set) var path = ""
     private var size: Int64 = 0
@@ -37,7 +37,7 @@ final class SegmentWriter {
         } catch {
             throw LedgerError(.notFound, "cannot create ledger directory", file: partitionPath)
         }
-        lockFD = try Self.lock(partitionPath: partitionPath, partition: configuration.partition)
+        lock = try Self.lock(partitionPath: partitionPath, partition: configuration.partition)
         do {
             try recover()
             try loadDedupeWindow()
@@ -47,19 +47,16 @@ final class SegmentWriter {
         }
     }
 
-    private static func lock(partitionPath: String, partition: Int) throws -> Int32 {
+    private static func lock(partitionPath: String, partition: Int) throws -> PIDFileLock {
         let lockPath = partitionPath + "/LOCK"
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LedgerError(.io, "cannot open lock file: \(POSIXFile.errorText())", file: lockPath) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? POSIXFile.readAll(lockPath)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            Glibc.close(fd)
-            let who = holder.isEmpty ? "another process" : "process \(holder.trimmingCharacters(in: .whitespacesAndNewlines))"
+        do {
+            return try PIDFileLock.acquire(lockPath)
+        } catch .cannotOpen(let reason) {
+            throw LedgerError(.io, "cannot open lock file: \(reason)", file: lockPath)
+        } catch .held(let pid) {
+            let who = pid.map { "process \($0)" } ?? "another process"
             throw LedgerError(.locked, "partition \(partition) is already open for writing by \(who); only one writer may hold it", file: lockPath)
         }
-        _ = ftruncate(fd, 0)
-        try? POSIXFile.write(fd, Array("\(getpid())\n".utf8), at: 0, path: lockPath)
-        return fd
     }
 
     /// Opens the newest segment, truncating a torn or corrupt final frame.
@@ -187,6 +184,6 @@ final class SegmentWriter {
     func close() {
         if fd >= 0 { Glibc.close(fd) }
         fd = -1
-        Glibc.close(lockFD)
+        lock = nil
     }
 }

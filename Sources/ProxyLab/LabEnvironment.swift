@@ -59,7 +59,7 @@ public func withProxyLab<Result: Sendable>(
     } catch {
         throw ProxyLabError(.fileSystem, "cannot create \(root.path): \(error.localizedDescription)")
     }
-    let lock = try LabLock(directory: root.path)
+    let lock = try LabLock.acquire(directory: root.path)
     defer { withExtendedLifetime(lock) {} }
     do {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)

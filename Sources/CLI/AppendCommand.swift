@@ -7,7 +7,7 @@ struct AppendCommand: AsyncParsableCommand {
         commandName: "append",
         abstract: "Append JSON Lines events from standard input to the ledger as one batch.",
         discussion: """
-            Each line is one event of schema v1 (see docs/ledger-format.md and DESIGN.md §3). The \
+            Each line is one event of schema v1 (see docs/ledger-format.md). The \
             whole input is one batch: if any line is invalid, the line number and the field at fault \
             are reported and nothing is appended. Blank lines are ignored. An event_id already in the \
             ledger is acknowledged with its original position and not stored again.
@@ -19,8 +19,13 @@ struct AppendCommand: AsyncParsableCommand {
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
-    @Option(help: "The partition to write; one writer process per partition.")
+    @Option(help: "The partition to write (0 or more); one writer process per partition.")
     var partition: Int = 0
+
+    @OptionGroup var lockOptions: LockOptions
+
+    @Flag(help: "Accept events stamped before 2000 or more than a day in the future (refused by default).")
+    var allowAnyTime = false
 
     @Option(help: ArgumentHelp("When appends are made durable: always, interval[:MS] or none.", valueName: "policy"))
     var fsync: FsyncPolicy = .always
@@ -37,24 +42,31 @@ struct AppendCommand: AsyncParsableCommand {
         var ledger: String
     }
 
+    func validate() throws {
+        guard (0...9_999).contains(partition) else { throw ValidationError("--partition must be 0 to 9999, not \(partition)") }
+    }
+
     func run() async throws {
         let input = FileHandle.standardInput.readDataToEndOfFile()
         let events: [ProxyRequestEvent]
         do {
-            events = try JSONLines.parse([UInt8](input))
+            events = try JSONLines.parse([UInt8](input), plausibleTime: allowAnyTime ? nil : .standard())
         } catch {
             printError("error: \(error); nothing was appended")
             throw ExitCode(65)
         }
-        let writer = try LedgerWriter.open(
-            LedgerConfiguration(directory: ledgerOptions.ledger, partition: partition, fsyncPolicy: fsync))
-        let acks: [AppendAcknowledgement]
-        do {
-            acks = try await writer.append(events)
-            try await writer.close()
-        } catch {
-            try? await writer.close()
-            throw error
+        let acks = try await reportingLedgerErrors {
+            let writer = try LedgerWriter.open(
+                LedgerConfiguration(
+                    directory: ledgerOptions.ledger, partition: partition, fsyncPolicy: fsync, lockTimeout: lockOptions.duration))
+            do {
+                let acks = try await writer.append(events)
+                try await writer.close()
+                return acks
+            } catch {
+                try? await writer.close()
+                throw error
+            }
         }
         let fresh = acks.filter { !$0.duplicate }
         let result = Result(

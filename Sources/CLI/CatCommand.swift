@@ -11,8 +11,14 @@ struct CatCommand: AsyncParsableCommand {
             half-open window [since, until) of event timestamps; both take RFC 3339 times with an \
             offset, or a date (midnight UTC).
 
-            Example:
+            A bad frame (failed checksum, or a sequence gap such as a deleted segment) stops the \
+            output after every event before it, with an error naming the segment and byte offset \
+            (exit 1). With --salvage, each bad frame is reported on standard error (segment, \
+            offset, the sequences lost) and the events after it are written too (exit 0).
+
+            Examples:
               proxy-ledger cat --ledger ./ledger --since 2026-11-01 --until 2026-12-01 > november.jsonl
+              proxy-ledger cat --ledger ./damaged --salvage > readable.jsonl
             """
     )
 
@@ -27,6 +33,9 @@ struct CatCommand: AsyncParsableCommand {
     @Flag(help: "Wrap each event in an envelope with its schema version and ledger position.")
     var withPosition = false
 
+    @Flag(help: "Skip bad frames (reported on standard error) and go on with the good frames after them.")
+    var salvage = false
+
     func validate() throws {
         if let lower = try parseInstant(since, option: "since"), let upper = try parseInstant(until, option: "until"),
             lower >= upper
@@ -39,29 +48,53 @@ struct CatCommand: AsyncParsableCommand {
     func run() async throws {
         let lower = try parseInstant(since, option: "since")
         let upper = try parseInstant(until, option: "until")
-        let reader = try LedgerReader(directory: ledgerOptions.ledger)
-        let output = FileHandle.standardOutput
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(1 << 20)
-        try reader.scanAll { records in
-            for record in records {
-                let time = record.event.timestamp
-                if let lower, time < lower { continue }
-                if let upper, time >= upper { continue }
-                if withPosition {
-                    buffer += Array("{\"schema_version\":\(record.schemaVersion),\"partition\":\(record.position.partition),\"sequence\":\(record.position.sequence),\"event\":".utf8)
-                    buffer += record.event.jsonLine()
-                    buffer.append(UInt8(ascii: "}"))
-                } else {
-                    buffer += record.event.jsonLine()
+        var output = LineOutput()
+        var skipped: [SkippedFrame] = []
+        try await reportingLedgerErrors {
+            let reader = try LedgerReader(directory: ledgerOptions.ledger)
+            let report: ((SkippedFrame) -> Void)? = salvage ? { frame in
+                printError("cat: \(frame)")
+                skipped.append(frame)
+            } : nil
+            defer { output.flush() }
+            try reader.scanAll(salvage: report) { records in
+                for record in records {
+                    let time = record.event.timestamp
+                    if let lower, time < lower { continue }
+                    if let upper, time >= upper { continue }
+                    output.write(record, withPosition: withPosition)
                 }
-                buffer.append(0x0A)
-            }
-            if buffer.count > 1 << 20 {
-                output.write(Data(buffer))
-                buffer.removeAll(keepingCapacity: true)
             }
         }
-        output.write(Data(buffer))
+        if !skipped.isEmpty {
+            let lost = skipped.compactMap(\.lostSequences).reduce(0) { $0 + $1.count }
+            printError("cat: skipped \(skipped.count) bad frame(s), \(lost) events unreadable; the rest was written")
+        }
+    }
+}
+
+/// Buffered JSON Lines on standard output, flushed every MiB and at the end (also when a later
+/// frame fails, so every good event before it is written).
+private struct LineOutput {
+    private var buffer: [UInt8] = []
+    private let handle = FileHandle.standardOutput
+
+    init() { buffer.reserveCapacity(1 << 20) }
+
+    mutating func write(_ record: LedgerRecord, withPosition: Bool) {
+        if withPosition {
+            buffer += Array("{\"schema_version\":\(record.schemaVersion),\"partition\":\(record.position.partition),\"sequence\":\(record.position.sequence),\"event\":".utf8)
+            buffer += record.event.jsonLine()
+            buffer.append(UInt8(ascii: "}"))
+        } else {
+            buffer += record.event.jsonLine()
+        }
+        buffer.append(0x0A)
+        if buffer.count > 1 << 20 { flush() }
+    }
+
+    mutating func flush() {
+        handle.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
     }
 }

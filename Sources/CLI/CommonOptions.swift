@@ -8,6 +8,30 @@ struct LedgerOptions: ParsableArguments {
     var ledger: String = ".proxy-ledger/ledger"
 }
 
+/// How long a writing command waits for another writer of the same partition.
+struct LockOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Seconds to wait for another writer of the partition to finish before failing with `locked`.", valueName: "seconds"))
+    var lockTimeout: Double = 10
+
+    func validate() throws {
+        guard lockTimeout >= 0, lockTimeout <= 86_400 else { throw ValidationError("--lock-timeout must be 0 to 86400 seconds") }
+    }
+
+    var duration: Duration { .milliseconds(Int64(lockTimeout * 1_000)) }
+}
+
+/// Runs `body`, turning a ``LedgerError`` into one `Error: …` line on standard error and exit
+/// status 66 when there is no ledger at the path (EX_NOINPUT), else 1.
+func reportingLedgerErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as LedgerError {
+        printError("Error: \(error)")
+        throw ExitCode(error.code == .notFound ? 66 : 1)
+    }
+}
+
 /// The projection database option shared by every command that reads or writes SQLite.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The SQLite projection database.", valueName: "file"))

@@ -214,7 +214,7 @@ struct ReconcileCommand: AsyncParsableCommand {
     }
 
     static func undetectedFormatMessage(_ text: String, file: String) -> String {
-        let first = text.split(separator: "\n").map { $0.split(whereSeparator: { " \t\r".contains($0) }) }.first {
+        let first = text.split(whereSeparator: \.isNewline).map { $0.split(whereSeparator: { " \t\r".contains($0) }) }.first {
             !$0.isEmpty
         }
         guard let first else { return "\(file) has no log lines (it is empty or blank): nothing to compare" }

@@ -13,6 +13,10 @@ struct ReplayCommand: AsyncParsableCommand {
             With --rebuild, the whole ledger is replayed into a fresh file that then replaces the \
             database atomically: readers see the old projection or the new one, never half of one.
 
+            A bad frame in the ledger stops the replay with an error naming the segment and byte \
+            offset, after every event before it was applied (a rebuild then keeps the old file). \
+            See `proxy-ledger recover`.
+
             Example:
               proxy-ledger replay --ledger ./ledger --db ./projections.sqlite --rebuild
             """
@@ -36,7 +40,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let reader = try LedgerReader(directory: ledgerOptions.ledger)
+        let reader = try await reportingLedgerErrors { try LedgerReader(directory: ledgerOptions.ledger) }
         try createParentDirectory(of: databaseOptions.db)
         let progress = ProgressLine(enabled: format == .text)
         let started = Date()

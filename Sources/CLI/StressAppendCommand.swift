@@ -25,6 +25,12 @@ struct StressAppendCommand: AsyncParsableCommand {
     @Option(help: "Segment size limit in bytes (small values exercise rotation).")
     var segmentBytes: Int = 64 << 10
 
+    func validate() throws {
+        guard (1...4_096).contains(producers) else { throw ValidationError("--producers must be 1 to 4096") }
+        guard (1...100_000).contains(batch) else { throw ValidationError("--batch must be 1 to 100000") }
+        guard segmentBytes >= 1 else { throw ValidationError("--segment-bytes must be 1 or more") }
+    }
+
     func run() async throws {
         let writer = try LedgerWriter.open(
             LedgerConfiguration(directory: ledgerOptions.ledger, fsyncPolicy: fsync, segmentMaxBytes: segmentBytes))

@@ -2,8 +2,10 @@ import Foundation
 
 /// Event ids of recent frames and where they are stored, for idempotent append.
 ///
-/// Holds the ids of every frame whose latest event lies within `window` microseconds of the newest
-/// event seen. Rebuilt on open from the newest segments, so it survives restarts.
+/// Holds the ids of every frame appended within `window` microseconds of the newest append, by
+/// the writer's clock: the events' own timestamps never move the window, so one event stamped
+/// far in the future cannot push every real event out of it. Rebuilt on open from the newest
+/// segments, so it survives restarts.
 ///
 /// An open-addressing table keyed by the 128-bit id (linear probing, backward-shift deletion).
 /// Event ids are random UUIDs, so their low 64 bits are already a good hash; this avoids SipHash,
@@ -16,7 +18,7 @@ struct DedupeIndex {
     /// Sequence + 1; 0 marks an empty slot.
     private var values: [UInt64]
     private var count = 0
-    private var frames: [(latest: Int64, ids: [UUID])] = []
+    private var frames: [(appendedAt: Int64, ids: [UUID])] = []
     private var firstLive = 0
     private var newest = Int64.min
 
@@ -102,13 +104,13 @@ struct DedupeIndex {
         }
     }
 
-    /// Records that a frame with `ids` (already claimed) and latest timestamp `latest` was written,
-    /// and evicts frames that fell out of the window.
-    mutating func frameWritten(ids: [UUID], latest: Int64) {
-        frames.append((latest, ids))
-        newest = max(newest, latest)
+    /// Records that a frame with `ids` (already claimed) was appended at `appendedAt` (UTC µs,
+    /// the writer's clock), and evicts frames that fell out of the window.
+    mutating func frameWritten(ids: [UUID], appendedAt: Int64) {
+        frames.append((appendedAt, ids))
+        newest = max(newest, appendedAt)
         let cutoff = newest &- window
-        while firstLive < frames.count, frames[firstLive].latest < cutoff {
+        while firstLive < frames.count, frames[firstLive].appendedAt < cutoff {
             for id in frames[firstLive].ids { remove(id) }
             frames[firstLive].ids = []
             firstLive += 1
@@ -120,8 +122,8 @@ struct DedupeIndex {
     }
 
     /// Loads a frame read back from disk.
-    mutating func insert(_ ids: [UUID], baseSequence: UInt64, latest: Int64) {
+    mutating func insert(_ ids: [UUID], baseSequence: UInt64, appendedAt: Int64) {
         for (offset, id) in ids.enumerated() { _ = claim(id, sequence: baseSequence + UInt64(offset)) }
-        frameWritten(ids: ids, latest: latest)
+        frameWritten(ids: ids, appendedAt: appendedAt)
     }
 }

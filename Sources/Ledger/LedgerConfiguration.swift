@@ -41,9 +41,12 @@ public struct LedgerConfiguration: Sendable {
     public var segmentMaxBytes: Int
     /// A segment older than this many seconds is sealed at the next append; `nil` = no age limit.
     public var segmentMaxAgeSeconds: Int?
-    /// Event ids of frames whose latest event is within this many microseconds of the newest
-    /// event are kept for idempotent append (default 7 days).
+    /// Event ids of frames appended within this many microseconds (by the writer's clock, not
+    /// the events' own timestamps) are kept for idempotent append (default 7 days).
     public var dedupeWindowMicroseconds: Int64
+    /// How long ``LedgerWriter/open(_:logger:)`` waits for another writer to release the
+    /// partition's lock before failing with `locked` (default 10 s).
+    public var lockTimeout: Duration
     /// zstd level for frame payloads (1–19).
     public var compressionLevel: Int32
 
@@ -54,8 +57,10 @@ public struct LedgerConfiguration: Sendable {
         segmentMaxBytes: Int = 64 << 20,
         segmentMaxAgeSeconds: Int? = nil,
         dedupeWindowMicroseconds: Int64 = 7 * 86_400 * 1_000_000,
-        compressionLevel: Int32 = 3
+        compressionLevel: Int32 = 3,
+        lockTimeout: Duration = .seconds(10)
     ) {
+        self.lockTimeout = lockTimeout
         self.directory = directory
         self.partition = partition
         self.fsyncPolicy = fsyncPolicy

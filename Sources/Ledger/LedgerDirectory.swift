@@ -6,10 +6,12 @@ import Foundation
     import Darwin
 #endif
 
-/// Paths inside a ledger directory: `DIR/partition-N/<20-digit base sequence>.seg` and
-/// `DIR/partition-N/LOCK`.
+/// Paths inside a ledger directory: `DIR/LEDGER` (the marker with the ledger's id),
+/// `DIR/partition-N/<20-digit base sequence>.seg`, `DIR/partition-N/LOCK`, and
+/// `DIR/partition-N/quarantine/` with its `QUARANTINE` manifest.
 struct LedgerDirectory {
     static let segmentExtension = "seg"
+    static let markerName = "LEDGER"
 
     let path: String
 
@@ -24,24 +26,83 @@ struct LedgerDirectory {
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + "." + segmentExtension
     }
 
+    var markerPath: String { "\(path)/\(Self.markerName)" }
+
     /// Partition numbers present, ascending.
+    ///
+    /// - Throws: `LedgerError` `.notFound` when `path` does not exist, is not a directory, or holds
+    ///   neither the `LEDGER` marker nor a partition folder; `.io` naming the path when it cannot be
+    ///   listed (EACCES and the like), so an unreadable ledger is never taken for an empty one.
     func partitions() throws -> [Int] {
-        guard FileManager.default.fileExists(atPath: path) else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw LedgerError(.notFound, "no ledger at \(path)")
         }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        return names.compactMap { name in
+        guard isDirectory.boolValue else { throw LedgerError(.notFound, "\(path) is a file, not a ledger directory") }
+        let names = try Self.list(path)
+        let partitions = names.compactMap { name in
             name.hasPrefix("partition-") ? Int(name.dropFirst("partition-".count)) : nil
-        }.sorted()
+        }.filter { $0 >= 0 }.sorted()
+        guard !partitions.isEmpty || names.contains(Self.markerName) else {
+            throw LedgerError(.notFound, "\(path) is not a ledger (no \(Self.markerName) marker and no partition-N folders)")
+        }
+        return partitions
     }
 
     /// Segment base sequences of a partition, ascending.
-    func segments(partition: Int) -> [UInt64] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: partitionPath(partition))) ?? []
-        return names.compactMap { name -> UInt64? in
+    /// - Throws: `LedgerError` `.io` naming the folder when it cannot be listed.
+    func segments(partition: Int) throws -> [UInt64] {
+        let folder = partitionPath(partition)
+        guard FileManager.default.fileExists(atPath: folder) else { return [] }
+        return try Self.list(folder).compactMap { name -> UInt64? in
             guard name.hasSuffix("." + Self.segmentExtension) else { return nil }
             return UInt64(name.dropLast(Self.segmentExtension.count + 1))
         }.sorted()
+    }
+
+    private static func list(_ folder: String) throws -> [String] {
+        guard let directory = opendir(folder) else {
+            throw LedgerError(.io, "cannot list the folder: \(POSIXFile.errorText())", file: folder)
+        }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// The ledger's id from its `LEDGER` marker, or `nil` when it has none.
+    /// - Throws: `LedgerError` `.io` when the marker exists but cannot be read or parsed.
+    func ledgerID() throws -> String? {
+        guard FileManager.default.fileExists(atPath: markerPath) else { return nil }
+        let text = String(decoding: try POSIXFile.readAll(markerPath), as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix("id ") {
+            return String(line.dropFirst(3)).trimmingCharacters(in: .whitespaces)
+        }
+        throw LedgerError(.io, "the ledger marker has no id line", file: markerPath)
+    }
+
+    /// The ledger's id, writing a new marker (fsynced, atomically renamed) when there is none:
+    /// a ledger made before markers existed gets one on its next write.
+    func ensureLedgerID() throws -> String {
+        if let id = try ledgerID() { return id }
+        let id = UUIDText.lowercase(UUID())
+        let temporary = markerPath + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LedgerError(.io, "cannot create the ledger marker: \(POSIXFile.errorText())", file: temporary) }
+        defer { close(fd) }
+        let text = Array("proxy-ledger ledger\nid \(id)\n".utf8)
+        try POSIXFile.write(fd, text, at: 0, path: temporary)
+        try POSIXFile.sync(fd, path: temporary)
+        guard rename(temporary, markerPath) == 0 else {
+            throw LedgerError(.io, "cannot install the ledger marker: \(POSIXFile.errorText())", file: markerPath)
+        }
+        try POSIXFile.syncDirectory(path)
+        return id
     }
 }
 

@@ -21,6 +21,11 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let io = Code(name: "io")
         /// The writer was closed, or failed earlier and refuses further appends.
         public static let closed = Code(name: "closed")
+        /// A v2 frame does not link to the frame before it (SHA-256 chain), or a kept head no
+        /// longer matches: a frame was removed, reordered or rewritten.
+        public static let chainBroken = Code(name: "chain_broken")
+        /// An argument is out of range (a negative partition, …).
+        public static let invalidArgument = Code(name: "invalid_argument")
         /// zstd reported an error.
         public static let compression = Code(name: "compression")
     }

@@ -42,9 +42,13 @@ public final class LedgerWriter: EventAppending, Sendable {
 
     /// Opens (and recovers) the partition for writing.
     ///
-    /// - Throws: `LedgerError` `.locked` when another writer holds the partition; `.corruptFrame`
-    ///   or `.sequenceGap` naming the segment and byte offset when the tail is damaged beyond a
-    ///   torn final frame; `.io` on system errors.
+    /// Waits up to ``LedgerConfiguration/lockTimeout`` for the partition lock (blocking the
+    /// calling thread).
+    ///
+    /// - Throws: `LedgerError` `.locked` when another writer still holds the partition;
+    ///   `.corruptFrame` or `.sequenceGap` naming the segment and byte offset when a frame is
+    ///   damaged (anything but a torn final write, which is cut off) or sequences do not continue;
+    ///   `.invalidArgument` for a negative partition; `.io` on system errors.
     public static func open(_ configuration: LedgerConfiguration, logger: Logger = Logger(label: "proxy-ledger.ledger")) throws -> LedgerWriter {
         let writer = LedgerWriter(segment: try SegmentWriter(configuration: configuration, logger: logger), configuration: configuration)
         if case .interval(let milliseconds) = configuration.fsyncPolicy {
@@ -134,20 +138,40 @@ public final class LedgerWriter: EventAppending, Sendable {
             }
             acknowledgements.append(acks)
         }
-        do {
-            if !fresh.isEmpty {
-                let header = try segment.append(fresh)
-                if configuration.fsyncPolicy == .always { try segment.sync() }
-                segment.dedupe.frameWritten(ids: freshIDs, latest: header.latestTimestamp)
-            }
-        } catch {
-            for id in freshIDs { segment.dedupe.remove(id) }
-            let ledgerError = error as? LedgerError ?? LedgerError(.io, "\(error)")
-            if ledgerError.code == .closed { failure = ledgerError }
-            for request in requests { request.waiter.resume(throwing: ledgerError) }
+        if !fresh.isEmpty, let error = write(fresh, ids: freshIDs) {
+            for request in requests { request.waiter.resume(throwing: error) }
             return
         }
         for (request, acks) in zip(requests, acknowledgements) { request.waiter.resume(returning: acks) }
+    }
+
+    /// Writes one frame for `events` and makes it durable under the policy; returns the error, if
+    /// any. A failed write that was cut back leaves nothing on disk: the ids are released and later
+    /// appends may succeed (after ENOSPC, once space is freed). A failed fsync, or a tail whose
+    /// state is unknown, poisons the writer: every later append fails with the same error, and the
+    /// ids stay claimed, because the frame may be on disk and a retry must not store it twice.
+    private func write(_ events: [ProxyRequestEvent], ids: [UUID]) -> LedgerError? {
+        let header: FrameHeader
+        do {
+            header = try segment.append(events)
+        } catch {
+            let ledgerError = error as? LedgerError ?? LedgerError(.io, "\(error)")
+            if ledgerError.code == .closed || segment.syncFailure != nil {
+                failure = segment.syncFailure ?? ledgerError
+            } else {
+                for id in ids { segment.dedupe.remove(id) }
+            }
+            return ledgerError
+        }
+        segment.dedupe.frameWritten(ids: ids, appendedAt: header.appendedAt ?? LedgerTimestamp.now.microseconds)
+        if configuration.fsyncPolicy == .always {
+            do { try segment.sync() } catch {
+                let ledgerError = error as? LedgerError ?? LedgerError(.io, "\(error)")
+                failure = ledgerError
+                return ledgerError
+            }
+        }
+        return nil
     }
 
     private func startSyncTimer(milliseconds: Int) {
@@ -155,7 +179,12 @@ public final class LedgerWriter: EventAppending, Sendable {
         source.schedule(deadline: .now() + .milliseconds(milliseconds), repeating: .milliseconds(milliseconds))
         source.setEventHandler { [self] in
             do { try segment.sync() } catch {
-                segment.logger.error("background fsync failed", metadata: ["ledger.error": "\(error)"])
+                // The segment is now poisoned: the next append reports the failure to its caller.
+                if failure == nil {
+                    failure = error as? LedgerError ?? LedgerError(.io, "\(error)")
+                    segment.logger.error("background fsync failed; the writer refuses further appends",
+                        metadata: ["ledger.error": "\(error)"])
+                }
             }
         }
         queue.sync { timer = source }

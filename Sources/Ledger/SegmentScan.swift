@@ -3,11 +3,23 @@ struct SegmentScan {
     struct Frame {
         var offset: Int
         var header: FrameHeader
+
+        /// The byte range of the whole frame (header and payload) in the segment.
+        var range: Range<Int> { offset..<(offset + header.frameLength) }
     }
 
     struct Fault {
         var offset: Int
         var kind: FrameHeader.Fault
+
+        /// What the fault is, in words, for error messages.
+        var explanation: String {
+            switch kind {
+            case .truncated: "frame is truncated (torn write)"
+            case .badHeader: "frame header is not valid (bad magic, version or flags)"
+            case .checksumMismatch: "frame fails its CRC-32C checksum"
+            }
+        }
     }
 
     var frames: [Frame] = []
@@ -16,9 +28,11 @@ struct SegmentScan {
     /// Bytes covered by good frames, from the start of the file.
     var validLength = 0
 
-    init(_ bytes: [UInt8]) {
+    /// Scans `bytes` from `start` until the end or the first bad frame.
+    init(_ bytes: [UInt8], from start: Int = 0) {
+        validLength = start
         bytes.withUnsafeBytes { buffer in
-            var offset = 0
+            var offset = start
             while offset < buffer.count {
                 switch FrameHeader.read(buffer, at: offset) {
                 case .success(let header):
@@ -34,21 +48,37 @@ struct SegmentScan {
         }
     }
 
-    /// `true` when a good frame starts anywhere after `offset`: the damage is then not a torn
-    /// tail but corruption in the middle of the file.
-    static func hasGoodFrame(after offset: Int, in bytes: [UInt8]) -> Bool {
+    /// `true` when the fault is a torn final write that may be cut off: the file ends inside the
+    /// frame's header or payload (and what is there is not a complete zstd frame, which would
+    /// mean a damaged length field), or everything from the fault to the end is zero bytes (space
+    /// the file system allocated but never wrote). A complete frame that fails its checksum, or
+    /// bad bytes followed by anything else, is corruption and is never torn.
+    func isTornTail(in bytes: [UInt8]) -> Bool {
+        guard let fault else { return false }
+        if bytes[fault.offset...].allSatisfy({ $0 == 0 }) { return true }
+        guard fault.kind == .truncated else { return false }
+        return bytes.withUnsafeBytes { buffer in
+            guard case .success(let header) = FrameHeader.readFields(buffer, at: fault.offset) else { return true }
+            let payload = UnsafeRawBufferPointer(rebasing: buffer[(fault.offset + header.size)...])
+            return !Zstd.isExactlyOneFrame(payload)
+        }
+    }
+
+    /// The offset of the first good frame (header and checksum pass) that starts after `offset`,
+    /// or `nil` when there is none: where a salvaging reader resumes after a bad frame.
+    static func nextGoodFrame(after offset: Int, in bytes: [UInt8]) -> Int? {
         bytes.withUnsafeBytes { buffer in
             var index = offset + 1
             let magic = FrameHeader.magic
-            while index + FrameHeader.size <= buffer.count {
+            while index + FrameHeader.minimumSize <= buffer.count {
                 if buffer[index] == magic[0], buffer[index + 1] == magic[1], buffer[index + 2] == magic[2],
                     buffer[index + 3] == magic[3], case .success = FrameHeader.read(buffer, at: index)
                 {
-                    return true
+                    return index
                 }
                 index += 1
             }
-            return false
+            return nil
         }
     }
 
@@ -56,7 +86,7 @@ struct SegmentScan {
     /// - Throws: `LedgerError` `.corruptFrame` naming `path` and the frame's byte offset.
     static func decode(_ frame: Frame, in bytes: [UInt8], path: String) throws -> (schemaVersion: Int, events: [ProxyRequestEvent]) {
         do {
-            let start = frame.offset + FrameHeader.size
+            let start = frame.offset + frame.header.size
             let payload = try bytes.withUnsafeBytes { buffer in
                 try Zstd.decompress(
                     UnsafeRawBufferPointer(rebasing: buffer[start..<(start + Int(frame.header.compressedLength))]),

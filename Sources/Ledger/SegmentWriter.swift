@@ -7,7 +7,8 @@ import Logging
     import Darwin
 #endif
 
-/// The open tail of one partition: recovers it on open, appends frames, rotates segments.
+/// The open tail of one partition: checks the sequence chain and recovers the tail on open,
+/// appends hash-chained frames, rotates segments.
 ///
 /// Not thread-safe: ``LedgerWriter`` confines it to its commit queue.
 final class SegmentWriter {
@@ -21,25 +22,38 @@ final class SegmentWriter {
     private var openedAt = Date()
     private(set) var nextSequence: UInt64 = 0
     private(set) var dirty = false
+    /// The SHA-256 of the partition's last frame, which the next frame links to.
+    private var previousDigest: [UInt8] = []
+    /// Set by a failed fsync: the page cache's state is then unknown, so nothing more is written.
+    private(set) var syncFailure: LedgerError?
     var dedupe: DedupeIndex
 
-    /// Takes the partition lock, recovers the tail and loads the dedupe window.
-    /// - Throws: `LedgerError` `.locked` when another writer holds the partition, `.corruptFrame`
-    ///   when a segment is damaged other than by a torn final frame, `.io` on system errors.
+    /// Takes the partition lock, checks the sealed segments' sequence chain, recovers the tail and
+    /// loads the dedupe window.
+    /// - Throws: `LedgerError` `.locked` when another writer still holds the partition after
+    ///   ``LedgerConfiguration/lockTimeout``; `.corruptFrame` naming the file and byte offset when
+    ///   a frame is damaged (anything but a torn final write); `.sequenceGap` when sequences do not
+    ///   continue across frames or segments; `.io` on system errors.
     init(configuration: LedgerConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.layout = LedgerDirectory(path: configuration.directory)
         self.logger = logger
         self.dedupe = DedupeIndex(window: configuration.dedupeWindowMicroseconds)
+        guard configuration.partition >= 0 else {
+            throw LedgerError(.invalidArgument, "partition must be 0 or more, not \(configuration.partition)")
+        }
         let partitionPath = layout.partitionPath(configuration.partition)
         do {
             try FileManager.default.createDirectory(atPath: partitionPath, withIntermediateDirectories: true)
         } catch {
             throw LedgerError(.notFound, "cannot create ledger directory", file: partitionPath)
         }
-        lock = try Self.lock(partitionPath: partitionPath, partition: configuration.partition)
+        lock = try Self.lock(partitionPath: partitionPath, partition: configuration.partition, timeout: configuration.lockTimeout)
         do {
-            try recover()
+            let ledgerID = try layout.ensureLedgerID()
+            let chain = try SequenceChain(QuarantineManifest(partitionPath: partitionPath).ranges())
+            let sealed = try checkSealedSegments(chain: chain)
+            try recover(chain: chain, sealedEnd: sealed, ledgerID: ledgerID)
             try loadDedupeWindow()
         } catch {
             close()
@@ -47,32 +61,68 @@ final class SegmentWriter {
         }
     }
 
-    private static func lock(partitionPath: String, partition: Int) throws -> PIDFileLock {
+    static func lock(partitionPath: String, partition: Int, timeout: Duration) throws -> PIDFileLock {
         let lockPath = partitionPath + "/LOCK"
         do {
-            return try PIDFileLock.acquire(lockPath)
+            return try PIDFileLock.acquire(lockPath, timeout: timeout)
         } catch .cannotOpen(let reason) {
             throw LedgerError(.io, "cannot open lock file: \(reason)", file: lockPath)
         } catch .held(let pid) {
-            let who = pid.map { "process \($0)" } ?? "another process"
-            throw LedgerError(.locked, "partition \(partition) is already open for writing by \(who); only one writer may hold it", file: lockPath)
+            let who = pid.map { "process \($0)" } ?? "another process (its pid is not recorded yet)"
+            throw LedgerError(.locked, "partition \(partition) is held for writing by \(who) and was not released within "
+                + "\(timeout); only one writer may hold it", file: lockPath)
         }
     }
 
-    /// Opens the newest segment, truncating a torn or corrupt final frame.
-    private func recover() throws {
-        let segments = layout.segments(partition: configuration.partition)
-        guard let base = segments.last else {
+    /// Walks the headers of every sealed segment and checks that sequences continue from one
+    /// frame and segment to the next (jumping only over quarantined ranges).
+    /// - Returns: the sequence after the last sealed frame and that frame (for the chain digest).
+    private func checkSealedSegments(chain: SequenceChain) throws -> (next: UInt64, last: (path: String, frame: SegmentScan.Frame)?) {
+        var expected: UInt64 = 0
+        var last: (path: String, frame: SegmentScan.Frame)?
+        for base in try layout.segments(partition: configuration.partition).dropLast() {
+            let segmentPath = layout.segmentPath(partition: configuration.partition, baseSequence: base)
+            guard chain.accepts(expected: expected, actual: base) else {
+                throw LedgerError(.sequenceGap, "segment starts at sequence \(base), expected \(expected): "
+                    + "sequences \(expected)..<\(base) are missing (a segment was deleted or cut short)", file: segmentPath, offset: 0)
+            }
+            expected = base
+            let headers = try SegmentHeaders(path: segmentPath)
+            for frame in headers.frames {
+                guard chain.accepts(expected: expected, actual: frame.header.baseSequence) else {
+                    throw LedgerError(.sequenceGap, "frame starts at sequence \(frame.header.baseSequence), expected \(expected)",
+                        file: segmentPath, offset: Int64(frame.offset))
+                }
+                expected = frame.header.nextSequence
+                last = (segmentPath, frame)
+            }
+            if let fault = headers.fault {
+                throw LedgerError(.corruptFrame, "sealed segment: \(fault.explanation); \(Self.recoverHint)",
+                    file: segmentPath, offset: Int64(fault.offset))
+            }
+        }
+        return (expected, last)
+    }
+
+    static let recoverHint = "nothing was changed; `proxy-ledger recover --ledger DIR` moves the damaged segment aside"
+
+    /// Opens the newest segment, cutting off a torn final write and nothing else.
+    private func recover(chain: SequenceChain, sealedEnd: (next: UInt64, last: (path: String, frame: SegmentScan.Frame)?), ledgerID: String) throws {
+        guard let base = try layout.segments(partition: configuration.partition).last else {
+            previousDigest = FrameChain.genesis(ledgerID: ledgerID, partition: configuration.partition)
             try startSegment(baseSequence: 0)
             return
         }
         path = layout.segmentPath(partition: configuration.partition, baseSequence: base)
+        guard chain.accepts(expected: sealedEnd.next, actual: base) else {
+            throw LedgerError(.sequenceGap, "segment starts at sequence \(base), expected \(sealedEnd.next)", file: path, offset: 0)
+        }
         let bytes = try POSIXFile.readAll(path)
         let scan = SegmentScan(bytes)
         if let fault = scan.fault {
-            if fault.kind != .truncated, SegmentScan.hasGoodFrame(after: fault.offset, in: bytes) {
-                throw LedgerError(.corruptFrame, "damaged frame followed by good frames; refusing to truncate",
-                    file: path, offset: Int64(fault.offset))
+            guard scan.isTornTail(in: bytes) else {
+                throw LedgerError(.corruptFrame, "\(fault.explanation), and it is not a torn final write (the frame is complete "
+                    + "or good data follows); \(Self.recoverHint)", file: path, offset: Int64(fault.offset))
             }
             logger.warning("truncating torn final frame", metadata: [
                 "ledger.segment": "\(path)", "ledger.offset": "\(fault.offset)",
@@ -81,46 +131,60 @@ final class SegmentWriter {
         }
         var expected = base
         for frame in scan.frames {
-            guard frame.header.baseSequence == expected else {
+            guard chain.accepts(expected: expected, actual: frame.header.baseSequence) else {
                 throw LedgerError(.sequenceGap, "frame starts at sequence \(frame.header.baseSequence), expected \(expected)",
                     file: path, offset: Int64(frame.offset))
             }
             expected = frame.header.nextSequence
         }
+        if let frame = scan.frames.last {
+            previousDigest = FrameChain.digest(of: bytes, range: frame.range)
+        } else if let last = sealedEnd.last {
+            previousDigest = FrameChain.digest(of: try SegmentHeaders.lastFrameBytes(path: last.path, frame: last.frame),
+                range: 0..<last.frame.header.frameLength)
+        } else {
+            previousDigest = FrameChain.genesis(ledgerID: ledgerID, partition: configuration.partition)
+        }
+        try openTail(validLength: scan.validLength, fileLength: bytes.count)
+        nextSequence = chain.skipping(from: expected)
+    }
+
+    private func openTail(validLength: Int, fileLength: Int) throws {
         fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw LedgerError(.io, "cannot open segment: \(POSIXFile.errorText())", file: path) }
-        if scan.validLength < bytes.count {
-            guard ftruncate(fd, off_t(scan.validLength)) == 0 else {
+        if validLength < fileLength {
+            guard ftruncate(fd, off_t(validLength)) == 0 else {
                 throw LedgerError(.io, "cannot truncate torn frame: \(POSIXFile.errorText())", file: path)
             }
             try POSIXFile.sync(fd, path: path)
         }
-        size = Int64(scan.validLength)
-        nextSequence = expected
+        size = Int64(validLength)
     }
 
-    /// Reads event ids of the newest frames back into the dedupe index.
+    /// Reads the event ids of the frames appended within the dedupe window back into the index.
+    /// A v1 frame has no append time; its latest event time (but never later than now) stands in.
     private func loadDedupeWindow() throws {
-        var frames: [(ids: [UUID], base: UInt64, latest: Int64)] = []
-        var newest = Int64.min
-        for base in layout.segments(partition: configuration.partition).reversed() {
+        let now = LedgerTimestamp.now.microseconds
+        let cutoff = now &- configuration.dedupeWindowMicroseconds
+        var frames: [(ids: [UUID], base: UInt64, appendedAt: Int64)] = []
+        for base in try layout.segments(partition: configuration.partition).reversed() {
             let segmentPath = layout.segmentPath(partition: configuration.partition, baseSequence: base)
             let bytes = try POSIXFile.readAll(segmentPath)
             let scan = SegmentScan(bytes)
             var reachedOld = false
             for frame in scan.frames.reversed() {
-                newest = max(newest, frame.header.latestTimestamp)
-                if frame.header.latestTimestamp < newest &- configuration.dedupeWindowMicroseconds {
+                let appendedAt = frame.header.appendedAt ?? min(frame.header.latestTimestamp, now)
+                if appendedAt < cutoff {
                     reachedOld = true
                     break
                 }
                 let events = try SegmentScan.decode(frame, in: bytes, path: segmentPath).events
-                frames.append((events.map(\.eventID), frame.header.baseSequence, frame.header.latestTimestamp))
+                frames.append((events.map(\.eventID), frame.header.baseSequence, appendedAt))
             }
             if reachedOld { break }
         }
         for frame in frames.reversed() {
-            dedupe.insert(frame.ids, baseSequence: frame.base, latest: frame.latest)
+            dedupe.insert(frame.ids, baseSequence: frame.base, appendedAt: frame.appendedAt)
         }
     }
 
@@ -140,10 +204,9 @@ final class SegmentWriter {
         let tooBig = size >= Int64(configuration.segmentMaxBytes)
         let tooOld = configuration.segmentMaxAgeSeconds.map { Date().timeIntervalSince(openedAt) >= Double($0) } ?? false
         guard tooBig || tooOld else { return }
-        try POSIXFile.sync(fd, path: path)
+        try sync()
         Glibc.close(fd)
         fd = -1
-        dirty = false
         try startSegment(baseSequence: nextSequence)
     }
 
@@ -151,6 +214,7 @@ final class SegmentWriter {
     /// On failure the segment is cut back to its previous length. Throws `LedgerError`
     /// `.invalidEvent` (nothing written) when an event cannot be encoded.
     func append(_ events: [ProxyRequestEvent]) throws -> FrameHeader {
+        if let syncFailure { throw syncFailure }
         let raw = try BatchCodec.encode(events)
         try rotateIfNeeded()
         let compressed = try Zstd.compress(raw, level: configuration.compressionLevel)
@@ -161,7 +225,8 @@ final class SegmentWriter {
         }
         let frame = FrameHeader.makeFrame(
             baseSequence: nextSequence, recordCount: events.count, rawLength: raw.count,
-            earliest: earliest, latest: latest, payload: compressed)
+            earliest: earliest, latest: latest, appendedAt: LedgerTimestamp.now.microseconds,
+            previousDigest: previousDigest, payload: compressed)
         do {
             try POSIXFile.write(fd, frame.bytes, at: size, path: path)
         } catch {
@@ -169,15 +234,27 @@ final class SegmentWriter {
             throw error
         }
         size += Int64(frame.bytes.count)
+        previousDigest = FrameChain.digest(of: frame.bytes, range: 0..<frame.bytes.count)
         nextSequence = frame.header.nextSequence
         dirty = true
         return frame.header
     }
 
     /// fsyncs the current segment if anything was written since the last sync.
+    ///
+    /// - Throws: `LedgerError` `.io` when fsync fails. The writer is then poisoned: after a failed
+    ///   fsync the kernel may have dropped the dirty pages, so every later append and sync throws
+    ///   the same error until the partition is reopened (which re-reads what really is on disk).
     func sync() throws {
+        if let syncFailure { throw syncFailure }
         guard dirty, fd >= 0 else { return }
-        try POSIXFile.sync(fd, path: path)
+        do {
+            try POSIXFile.sync(fd, path: path)
+        } catch let error as LedgerError {
+            syncFailure = LedgerError(.io, "\(error.message); the writer refuses further appends until the partition is "
+                + "reopened (a retried batch is then deduplicated)", file: error.file)
+            throw syncFailure ?? error
+        }
         dirty = false
     }
 

@@ -38,6 +38,16 @@ enum Zstd {
         return output
     }
 
+    /// `true` when `input` holds exactly one complete zstd frame and nothing after it.
+    ///
+    /// A torn write leaves a frame cut short; a complete frame whose header states a longer length
+    /// is corruption of the header, not a torn write.
+    static func isExactlyOneFrame(_ input: UnsafeRawBufferPointer) -> Bool {
+        guard input.count > 0 else { return false }
+        let size = ZSTD_findFrameCompressedSize(input.baseAddress, input.count)
+        return ZSTD_isError(size) == 0 && size == input.count
+    }
+
     private static func errorName(_ code: Int) -> String {
         guard let name = ZSTD_getErrorName(code) else { return "code \(code)" }
         return String(cString: name)

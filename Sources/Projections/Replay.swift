@@ -51,7 +51,8 @@ enum ReplayEngine {
     /// `stopsWhenCancelled`, a cancelled task stops after the current transaction
     /// (``ReplayResult/stoppedEarly``); a rebuild never stops half-way.
     ///
-    /// - Throws: ``ProjectionError`` `.ledgerReadFailed` when the source fails, `.writeFailed` or
+    /// - Throws: ``ProjectionError`` `.ledgerReadFailed` when the source fails (after the records
+    ///   read before the failure were applied and checkpointed), `.writeFailed` or
     ///   `.invalidRecord` from ``ProjectionLoader``. Transactions committed before the error stay.
     static func replay(
         from source: some LedgerRecordSource,
@@ -97,18 +98,25 @@ enum ReplayEngine {
                 }
             }
             do {
-                try ProjectionError.wrapping(.ledgerReadFailed, "reading ledger partition \(partition) failed") {
-                    try source.scan(partition: partition, from: start) { batch in
-                        for record in batch
-                        where record.position.partition == partition && record.position.sequence >= start {
-                            buffer.append(record)
-                            if buffer.count >= limit {
-                                try flush()
+                var readFailure: ProjectionError?
+                do {
+                    try ProjectionError.wrapping(.ledgerReadFailed, "reading ledger partition \(partition) failed") {
+                        try source.scan(partition: partition, from: start) { batch in
+                            for record in batch
+                            where record.position.partition == partition && record.position.sequence >= start {
+                                buffer.append(record)
+                                if buffer.count >= limit {
+                                    try flush()
+                                }
                             }
                         }
                     }
+                } catch let error as ProjectionError where error.code == .ledgerReadFailed {
+                    readFailure = error
                 }
+                // Every good record before a bad frame is applied before the error is reported.
                 try flush()
+                if let readFailure { throw readFailure }
             } catch let error as ProjectionError where error.code == .interrupted {
                 result.stoppedEarly = true
                 break

@@ -33,7 +33,8 @@ public enum SquidAccessLogParser {
     /// - Parameter text: The log text.
     /// - Returns: The format, or `nil` when there is no non-blank line or it has another field count.
     public static func detectFormat(_ text: String) -> Format? {
-        for line in text.split(separator: "\n") {
+        // `\.isNewline`, not `"\n"`: Swift reads "\r\n" as one Character, which `"\n"` never matches.
+        for line in text.split(whereSeparator: \.isNewline) {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             if fields.isEmpty { continue }
             return Format.allCases.first { $0.fieldCount == fields.count }
@@ -57,7 +58,7 @@ public enum SquidAccessLogParser {
         var records: [VendorRecord] = []
         var bad: [BadLine] = []
         var read = 0
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             read += 1

@@ -44,7 +44,7 @@ import TestSupport
         let segment = try await makeLedger(scratch, batches: 3)
         let offsets = try frameOffsets(segment)
         var bytes = try POSIXFile.readAll(segment)
-        bytes[offsets[1] + FrameHeader.size + 5] ^= 0x10
+        bytes[offsets[1] + FrameHeader.maximumSize + 5] ^= 0x10
         try Data(bytes).write(to: URL(fileURLWithPath: segment))
 
         let verification = try LedgerVerifier.verify(directory: scratch.path)

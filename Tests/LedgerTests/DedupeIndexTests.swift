@@ -15,11 +15,11 @@ import Testing
 
         var windowed = DedupeIndex(window: 1_000)
         let old = UUID(), recent = UUID(), newest = UUID()
-        windowed.insert([old], baseSequence: 0, latest: 500)
-        windowed.insert([recent], baseSequence: 1, latest: 1_400)
-        #expect(windowed.position(of: old) == 0, "still within 1,000 µs of the newest event")
-        windowed.insert([newest], baseSequence: 2, latest: 2_000)
-        #expect(windowed.position(of: old) == nil, "evicted: 1,500 µs older than the newest event")
+        windowed.insert([old], baseSequence: 0, appendedAt: 500)
+        windowed.insert([recent], baseSequence: 1, appendedAt: 1_400)
+        #expect(windowed.position(of: old) == 0, "still within 1,000 µs of the newest append")
+        windowed.insert([newest], baseSequence: 2, appendedAt: 2_000)
+        #expect(windowed.position(of: old) == nil, "evicted: 1,500 µs older than the newest append")
         #expect(windowed.position(of: recent) == 1)
         #expect(windowed.position(of: newest) == 2)
     }

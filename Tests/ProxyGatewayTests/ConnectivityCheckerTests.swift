@@ -89,15 +89,12 @@ struct ConnectivityCheckerTests {
         let checker = ConnectivityChecker(
             service: try Self.service(port: server.port), targetURL: Self.target, timeoutMS: 500
         )
-        let start = ContinuousClock.now
         let status = await checker.check()
-        let elapsed = ContinuousClock.now - start
         guard case .error(let reason, _) = status else {
             Issue.record("expected an error, got \(status)")
             return
         }
-        #expect(reason == .timeout)
-        #expect(elapsed < .seconds(5))
+        #expect(reason == .timeout, "the 500 ms timeout fired (behaviour, not wall time, is checked)")
     }
 
     @Test("an unresolvable gateway host is dns (or timeout when the resolver is slow)")

@@ -95,4 +95,24 @@ struct SquidParserTests {
             #expect(throws: ReconciliationError.self) { try SquidAccessLogParser.parse(bad, format: .ledger) }
         }
     }
+
+    @Test("CRLF line ends are read line by line, with the same records and line numbers as LF")
+    func crlfLineEnds() throws {
+        let lines = [
+            "1767225600.123    200 127.0.0.1 TCP_MISS/200 200 300312 GET http://127.0.0.1:18080/blob.bin user-rotate",
+            "1767225601.500    881 127.0.0.1 TCP_TUNNEL/200 881 302530 CONNECT 127.0.0.1:18443 user-rotate",
+            "",
+            "1767225602.007      3 ::1 TCP_DENIED/407 167 3461 CONNECT 127.0.0.1:18443 -",
+        ]
+        let crlf = lines.joined(separator: "\r\n") + "\r\n"
+        #expect(SquidAccessLogParser.detectFormat(crlf) == .ledger)
+        let parsed = try SquidAccessLogParser.parse(crlf, format: .ledger)
+        let plain = try SquidAccessLogParser.parse(lines.joined(separator: "\n"), format: .ledger)
+        #expect(parsed.records == plain.records)
+        #expect(parsed.records.count == 3)
+        let bad = (lines + ["garbage"]).joined(separator: "\r\n")
+        #expect { try SquidAccessLogParser.parse(bad, format: .ledger) } throws: { error in
+            (error as? ReconciliationError)?.line == 5
+        }
+    }
 }

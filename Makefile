@@ -11,7 +11,7 @@ BIN_PATH = $(shell swift build --show-bin-path)
 
 export PROXY_LEDGER_YTDLP := $(YTDLP)
 
-.PHONY: all deps system-deps build test demo bench format clean-lab
+.PHONY: all deps system-deps build test demo bench format clean-lab crash-test
 
 all: build
 
@@ -47,3 +47,9 @@ bench: deps
 
 format:
 	swift format --in-place --recursive Sources Tests Package.swift
+
+# SIGKILLs appending writers at random moments; prints trials, acknowledged and lost events.
+TRIALS ?= 1000
+crash-test: deps
+	swift build --product proxy-ledger
+	$(BIN_PATH)/proxy-ledger crash-test --trials $(TRIALS)

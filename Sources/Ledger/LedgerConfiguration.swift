@@ -47,6 +47,9 @@ public struct LedgerConfiguration: Sendable {
     /// How long ``LedgerWriter/open(_:logger:)`` waits for another writer to release the
     /// partition's lock before failing with `locked` (default 10 s).
     public var lockTimeout: Duration
+    /// Test seam (internal): the 1-based number of the fsync that fails with EIO, as a disk
+    /// failing under the writer would.
+    var failingSyncNumber: Int?
     /// zstd level for frame payloads (1–19).
     public var compressionLevel: Int32
 

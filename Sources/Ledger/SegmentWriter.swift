@@ -26,6 +26,7 @@ final class SegmentWriter {
     private var previousDigest: [UInt8] = []
     /// Set by a failed fsync: the page cache's state is then unknown, so nothing more is written.
     private(set) var syncFailure: LedgerError?
+    private var syncCount = 0
     var dedupe: DedupeIndex
 
     /// Takes the partition lock, checks the sealed segments' sequence chain, recovers the tail and
@@ -248,7 +249,11 @@ final class SegmentWriter {
     func sync() throws {
         if let syncFailure { throw syncFailure }
         guard dirty, fd >= 0 else { return }
+        syncCount += 1
         do {
+            if syncCount == configuration.failingSyncNumber {
+                throw LedgerError(.io, "fsync failed: Input/output error", file: path)
+            }
             try POSIXFile.sync(fd, path: path)
         } catch let error as LedgerError {
             syncFailure = LedgerError(.io, "\(error.message); the writer refuses further appends until the partition is "

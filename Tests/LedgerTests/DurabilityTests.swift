@@ -175,3 +175,69 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: "/tmp/never-created/partition--1"))
     }
 }
+
+/// A failed fsync poisons the writer; a full disk does not.
+@Suite struct WriteFailureTests {
+    @Test func aFailedFsyncPoisonsTheWriterAndARetryAfterReopeningIsDeduplicated() async throws {
+        let scratch = try TemporaryDirectory("fsync-poison")
+        var configuration = LedgerConfiguration(directory: scratch.path, fsyncPolicy: .always)
+        configuration.failingSyncNumber = 2
+        let writer = try LedgerWriter.open(configuration)
+        let first = EventFactory.events(3), second = EventFactory.events(3, seed: 1), third = EventFactory.events(2, seed: 2)
+        _ = try await writer.append(first)
+        let failed = await #expect(throws: LedgerError.self) { try await writer.append(second) }
+        #expect(failed?.message.contains("fsync failed") == true)
+        let refused = await #expect(throws: LedgerError.self) { try await writer.append(third) }
+        #expect(refused?.message.contains("refuses further appends") == true, "poisoned: no append after a failed fsync")
+        try? await writer.close()
+
+        let reopened = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path))
+        let retried = try await reopened.append(second)
+        #expect(retried.allSatisfy { $0.duplicate }, "the frame reached the file: the retry is not stored twice")
+        _ = try await reopened.append(third)
+        try await reopened.close()
+        #expect(try readAll(scratch.path).count == 8)
+    }
+
+    @Test func aFullDiskIsAClearErrorLosesNothingAndAppendsResumeOnceSpaceIsFreed() async throws {
+        guard getuid() == 0 else {
+            print("skipped: mounting a small tmpfs needs root")
+            return
+        }
+        let scratch = try TemporaryDirectory("enospc")
+        let mountPoint = scratch.file("small")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        guard mount("tmpfs", mountPoint, "tmpfs", 0, "size=256k") == 0 else {
+            print("skipped: mount(2) of a tmpfs is not allowed here (\(String(cString: strerror(errno))))")
+            return
+        }
+        defer { umount(mountPoint) }
+        let ledger = mountPoint + "/ledger"
+        let writer = try LedgerWriter.open(LedgerConfiguration(directory: ledger, fsyncPolicy: .always))
+        var acknowledged: [UUID] = []
+        var failure: LedgerError?
+        for round in 0..<400 {
+            let batch = EventFactory.events(20, seed: round)
+            do {
+                _ = try await writer.append(batch)
+                acknowledged += batch.map(\.eventID)
+            } catch let error as LedgerError {
+                failure = error
+                break
+            }
+        }
+        let error = try #require(failure, "256 KiB must fill up")
+        #expect(error.description.contains("No space left on device"))
+        #expect(error.file?.hasPrefix(ledger) == true, "the error names the path")
+        #expect(try readAll(ledger).map(\.event.eventID) == acknowledged, "every acknowledged event is intact")
+
+        // Free space: the mount grows (as an operator would delete other files), and the same
+        // writer carries on, because a write that was cut back leaves nothing behind.
+        #expect(mount("tmpfs", mountPoint, "tmpfs", UInt(MS_REMOUNT), "size=4m") == 0)
+        let more = EventFactory.events(5, seed: 999)
+        _ = try await writer.append(more)
+        try await writer.close()
+        #expect(try readAll(ledger).count == acknowledged.count + 5)
+        #expect(try LedgerVerifier.verify(directory: ledger).isClean)
+    }
+}

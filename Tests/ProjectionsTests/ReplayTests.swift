@@ -90,7 +90,7 @@ import TestSupport
 
         ledger.failAtSequence = nil
         let resumed = try projector.replay(from: ledger, batchSize: 25)
-        #expect(resumed.eventsRead == 168 - applied)
+        #expect(resumed.eventsApplied == 168 - applied)
         #expect(try store.requestLogCount() == 168)
     }
 

@@ -23,6 +23,7 @@ struct CatCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var ledgerOptions: LedgerOptions
+    @OptionGroup var archiveOptions: ArchiveOptions
 
     @Option(help: ArgumentHelp("Only events at or after this time.", valueName: "time"))
     var since: String?
@@ -51,7 +52,7 @@ struct CatCommand: AsyncParsableCommand {
         var output = LineOutput()
         var skipped: [SkippedFrame] = []
         try await reportingLedgerErrors {
-            let reader = try LedgerReader(directory: ledgerOptions.ledger)
+            let reader = try LedgerReader(directory: ledgerOptions.ledger, archive: archiveOptions.archive)
             let report: ((SkippedFrame) -> Void)? = salvage ? { frame in
                 printError("cat: \(frame)")
                 skipped.append(frame)

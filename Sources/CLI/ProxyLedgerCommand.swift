@@ -14,7 +14,7 @@ struct ProxyLedgerCommand: AsyncParsableCommand {
             """,
         subcommands: [
             DemoCommand.self, AppendCommand.self, CatCommand.self, VerifyCommand.self,
-            RecoverCommand.self, ReplayCommand.self, SummaryCommand.self, StressAppendCommand.self, CrashTestCommand.self, ReportCommand.self,
+            RecoverCommand.self, ArchiveCommand.self, PruneCommand.self, ReplayCommand.self, SummaryCommand.self, StressAppendCommand.self, CrashTestCommand.self, ReportCommand.self,
             ReconcileCommand.self,
         ]
     )

@@ -19,11 +19,13 @@ struct ReplayCommand: AsyncParsableCommand {
 
             Example:
               proxy-ledger replay --ledger ./ledger --db ./projections.sqlite --rebuild
+              proxy-ledger replay --ledger ./ledger --rebuild --archive /mnt/cold/ledger-2025
             """
     )
 
     @OptionGroup var ledgerOptions: LedgerOptions
     @OptionGroup var databaseOptions: DatabaseOptions
+    @OptionGroup var archiveOptions: ArchiveOptions
 
     @Flag(help: "Replay everything into a fresh database and swap it in atomically.")
     var rebuild = false
@@ -40,7 +42,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let reader = try await reportingLedgerErrors { try LedgerReader(directory: ledgerOptions.ledger) }
+        let reader = try await reportingLedgerErrors { try LedgerReader(directory: ledgerOptions.ledger, archive: archiveOptions.archive) }
         try createParentDirectory(of: databaseOptions.db)
         let progress = ProgressLine(enabled: format == .text)
         let started = Date()

@@ -24,6 +24,8 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, Equatable {
         /// A v2 frame does not link to the frame before it (SHA-256 chain), or a kept head no
         /// longer matches: a frame was removed, reordered or rewritten.
         public static let chainBroken = Code(name: "chain_broken")
+        /// The sequences asked for were archived (`proxy-ledger archive`) and no archive was given.
+        public static let archived = Code(name: "archived")
         /// An argument is out of range (a negative partition, …).
         public static let invalidArgument = Code(name: "invalid_argument")
         /// zstd reported an error.

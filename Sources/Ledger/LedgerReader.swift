@@ -27,12 +27,20 @@ public struct SkippedFrame: Sendable, Hashable, CustomStringConvertible {
 public struct LedgerReader: Sendable {
     /// The ledger directory.
     public let directory: String
+    /// The archive folder holding segments `proxy-ledger archive` moved out, if given.
+    public let archive: String?
 
-    /// - Throws: `LedgerError` `.notFound` when `directory` does not exist or is not a ledger;
-    ///   `.io` when it cannot be listed.
-    public init(directory: String) throws {
+    /// - Parameters:
+    ///   - directory: The ledger folder.
+    ///   - archive: The folder `proxy-ledger archive --to` wrote; without it, reading archived
+    ///     sequences fails with `.archived` rather than skipping them.
+    /// - Throws: `LedgerError` `.notFound` when `directory` (or `archive`) does not exist or is not
+    ///   a ledger; `.io` when it cannot be listed.
+    public init(directory: String, archive: String? = nil) throws {
         self.directory = directory
+        self.archive = archive
         _ = try LedgerDirectory(path: directory).partitions()
+        if let archive { _ = try LedgerDirectory(path: archive).partitions() }
     }
 
     /// The partition numbers present in the ledger, ascending.
@@ -58,10 +66,20 @@ public struct LedgerReader: Sendable {
         _ body: ([LedgerRecord]) throws -> Void
     ) throws {
         let layout = LedgerDirectory(path: directory)
+        let archivedEnd = try ArchiveManifest(partitionPath: layout.partitionPath(partition)).end()
+        if sequence < archivedEnd {
+            guard let archive else {
+                throw LedgerError(.archived, "sequences \(sequence)..<\(archivedEnd) of partition \(partition) were archived; "
+                    + "pass the archive folder (--archive DIR) to read them", file: ArchiveManifest(partitionPath: layout.partitionPath(partition)).path)
+            }
+            try LedgerReader(directory: archive).scan(partition: partition, from: sequence, salvage: salvage) { records in
+                try body(records.filter { $0.position.sequence < archivedEnd })
+            }
+        }
         let segments = try layout.segments(partition: partition)
         var walk = PartitionWalk(
             chain: SequenceChain(try QuarantineManifest(partitionPath: layout.partitionPath(partition)).ranges()),
-            partition: partition, from: sequence, salvage: salvage)
+            partition: partition, start: archivedEnd, from: max(sequence, archivedEnd), salvage: salvage)
         for (index, base) in segments.enumerated() {
             if index + 1 < segments.count, segments[index + 1] <= sequence { continue }
             let path = layout.segmentPath(partition: partition, baseSequence: base)
@@ -87,20 +105,23 @@ public struct LedgerReader: Sendable {
 private struct PartitionWalk {
     let chain: SequenceChain
     let partition: Int
+    /// The partition's first sequence in this folder (after archived segments).
+    let start: UInt64
     let from: UInt64
     let salvage: ((SkippedFrame) -> Void)?
     /// `nil` until the first segment read after skipped ones.
     var expected: UInt64?
 
-    init(chain: SequenceChain, partition: Int, from: UInt64, salvage: ((SkippedFrame) -> Void)?) {
+    init(chain: SequenceChain, partition: Int, start: UInt64, from: UInt64, salvage: ((SkippedFrame) -> Void)?) {
         self.chain = chain
         self.partition = partition
+        self.start = start
         self.from = from
         self.salvage = salvage
     }
 
     mutating func read(path: String, base: UInt64, isFirst: Bool, isNewest: Bool, _ body: ([LedgerRecord]) throws -> Void) throws {
-        if isFirst { expected = 0 }
+        if isFirst { expected = start }
         if let expected, !chain.accepts(expected: expected, actual: base) {
             try fault(LedgerError(.sequenceGap, "segment starts at sequence \(base), expected \(expected): sequences "
                 + "\(expected)..<\(base) are missing (a segment was deleted or cut short)", file: path, offset: 0),

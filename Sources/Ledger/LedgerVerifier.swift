@@ -54,6 +54,8 @@ public struct LedgerVerification: Sendable, Equatable {
     public var heads: [LedgerHead] = []
     /// Ranges `recover` moved out of the ledger (accepted gaps, listed so they are never silent).
     public var quarantined: [QuarantinedRange] = []
+    /// Segments `archive` moved to an archive folder (not checked here; verify the archive itself).
+    public var archived: [ArchivedSegment] = []
     /// The first fault, with the segment file and byte offset; `nil` when the ledger is clean.
     public var firstFault: LedgerError?
 
@@ -82,6 +84,10 @@ public enum LedgerVerifier {
                 let ranges = try QuarantineManifest(partitionPath: layout.partitionPath(partition)).ranges()
                 result.quarantined += ranges
                 check.chain = SequenceChain(ranges)
+                let archived = try ArchiveManifest(partitionPath: layout.partitionPath(partition)).segments()
+                result.archived += archived
+                check.expected = archived.map(\.to).max() ?? 0
+                check.linkUnknown = check.expected > 0
                 for base in try layout.segments(partition: partition) {
                     result.segments += 1
                     let path = layout.segmentPath(partition: partition, baseSequence: base)

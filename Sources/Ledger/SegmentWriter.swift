@@ -79,7 +79,7 @@ final class SegmentWriter {
     /// frame and segment to the next (jumping only over quarantined ranges).
     /// - Returns: the sequence after the last sealed frame and that frame (for the chain digest).
     private func checkSealedSegments(chain: SequenceChain) throws -> (next: UInt64, last: (path: String, frame: SegmentScan.Frame)?) {
-        var expected: UInt64 = 0
+        var expected = try ArchiveManifest(partitionPath: layout.partitionPath(configuration.partition)).end()
         var last: (path: String, frame: SegmentScan.Frame)?
         for base in try layout.segments(partition: configuration.partition).dropLast() {
             let segmentPath = layout.segmentPath(partition: configuration.partition, baseSequence: base)

@@ -14,7 +14,9 @@ import GRDB
 /// <https://www.sqlite.org/schematab.html>.
 enum CarriedTables {
     /// The names of the carried tables.
-    static let names = ["vendor_usage_points", "vendor_usage_daily", "vendor_usage_hourly"]
+    static let names = [
+        "vendor_usage_points", "vendor_usage_daily", "vendor_usage_hourly", "projection_retention", "proxy_pruned_event_ids",
+    ]
 
     /// Copies the carried tables of the database at `oldPath` into `db` (the new file), in one
     /// transaction. Does nothing when `oldPath` does not exist or is not a readable SQLite

@@ -123,6 +123,7 @@ enum ProjectionLoader {
     ) throws -> BatchOutcome {
         var inserter = try RequestLogInserter(db)
         var outcome = BatchOutcome()
+        let horizon = try Retention.horizon(in: db)
         var rollup: [RollupKey: RollupSums] = [:]
         var keyed: [KeyedRollupKey: KeyedSums] = [:]
         for record in records {
@@ -137,7 +138,11 @@ enum ProjectionLoader {
             let microseconds = event.timestamp.microseconds
             let inserted: Bool
             do {
-                inserted = try inserter.insert(record)
+                if let horizon, microseconds < horizon, try Retention.wasPruned(TextEncoding.lowercase(event.eventID), in: db) {
+                    inserted = false  // its row was pruned; it is a duplicate, not a new event
+                } else {
+                    inserted = try inserter.insert(record)
+                }
             } catch {
                 throw ProjectionError(
                     code: .writeFailed,

@@ -95,6 +95,7 @@ enum ProjectionSchema {
             }
         }
         migrator.registerMigration("v2-rollups-by-proxied-and-key") { db in try v2(db) }
+        migrator.registerMigration("v3-retention") { db in try Retention.v3(db) }
         return migrator
     }
 

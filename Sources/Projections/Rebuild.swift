@@ -122,6 +122,13 @@ extension Projector {
             }
             try queue.writeWithoutTransaction { db in
                 try CarriedTables.copy(from: oldPath, into: db)
+                // The same retention as the file replaced: rows before its horizon go again.
+                if let horizon = try Retention.horizon(in: db) {
+                    try db.inTransaction {
+                        _ = try Retention.prune(before: horizon, in: db)
+                        return .commit
+                    }
+                }
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
                 try db.checkpoint(.truncate)
             }

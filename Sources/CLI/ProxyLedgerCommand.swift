@@ -15,7 +15,7 @@ struct ProxyLedgerCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, AppendCommand.self, CatCommand.self, VerifyCommand.self,
             ReplayCommand.self, SummaryCommand.self, StressAppendCommand.self, ReportCommand.self,
-            ReconcileCommand.self,
+            ReconcileCommand.self, EnqueueCommand.self, JobsCommand.self,
         ]
     )
 }

@@ -148,6 +148,7 @@ let package = Package(
                 "ProxyGateway",
                 "ProxyLab",
                 "Reporting",
+                "Jobs",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -120,16 +120,30 @@ public final class SQLiteJobStore: JobStore {
         let lease = leaseDuration.microseconds
         return try await immediateWrite("claiming a \(component) job") { db in
             if try PausedComponentRow.exists(db, key: component) { return nil }
-            let due = JobRow
-                .filter(JobRow.Columns.component == component)
-                .filter(JobState.active.map(\.rawValue).contains(JobRow.Columns.state))
-                .filter(JobRow.Columns.dueAt <= now)
-                .order(JobRow.Columns.dueAt, JobRow.Columns.sequence)
-            while let row = try due.fetchOne(db) {
+            while let row = try Self.firstDue(db, component: component, now: now) {
                 if let job = try Self.take(row, db: db, workerID: workerID, lease: lease, now: now) { return job }
             }
             return nil
         }
+    }
+
+    /// The due row of `component` that has waited longest (earliest due time, then enqueue order).
+    ///
+    /// One index range per active state (`jobs_claim` yields each in order, so no sort of the
+    /// whole queue), then the earliest of the three.
+    private static func firstDue(_ db: Database, component: String, now: Int64) throws -> JobRow? {
+        var best: JobRow?
+        for state in JobState.active {
+            let candidate = try JobRow
+                .filter(JobRow.Columns.component == component && JobRow.Columns.state == state.rawValue)
+                .filter(JobRow.Columns.dueAt <= now)
+                .order(JobRow.Columns.dueAt, JobRow.Columns.sequence)
+                .fetchOne(db)
+            guard let candidate else { continue }
+            if let current = best, (current.dueAt, current.sequence ?? 0) <= (candidate.dueAt, candidate.sequence ?? 0) { continue }
+            best = candidate
+        }
+        return best
     }
 
     /// Leases a due row to `workerID`; discards (and returns `nil` for) a running row whose

@@ -72,6 +72,24 @@ import TestSupport
         #expect(badComponent.status == 64)
     }
 
+    @Test func processesEnqueueingAtOnceOnANewFileNeitherLockNorDuplicate() async throws {
+        let scratch = try TemporaryDirectory("jobs-cli-procs")
+        let db = scratch.file("jobs.sqlite")
+        let shared = (0..<40).map { String(format: "shared%05d", $0) }
+        let results = try await withThrowingTaskGroup(of: (Int32, String).self) { group in
+            for process in 0..<4 {
+                let own = (0..<40).map { String(format: "p%dvideo%04d", process, $0) }
+                let input = (own + shared).joined(separator: "\n")
+                group.addTask { let r = try self.run(["enqueue", "transcribe", "--file", "-", "--jobs-db", db], stdin: input); return (r.status, r.stderr) }
+            }
+            return try await group.reduce(into: [(Int32, String)]()) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0.0 == 0 }, "\(results.map(\.1))")
+        let stats = try run(["jobs", "stats", "--jobs-db", db, "--format", "json"])
+        let object = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any]
+        #expect(object?["queue_depth"] as? Int == 4 * 40 + 40)
+    }
+
     @Test func pauseCancelAndRetryFromTheCommandLine() throws {
         let scratch = try TemporaryDirectory("jobs-cli-admin")
         let db = scratch.file("jobs.sqlite")

@@ -53,7 +53,7 @@ public enum JobState: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// What a transcription job reads.
-public enum TranscribeSource: Sendable, Hashable, Codable {
+public enum TranscribeSource: Sendable, Hashable {
     /// A YouTube video id (11 characters `[A-Za-z0-9_-]`).
     case video(id: String)
     /// A yt-dlp info-JSON file on this host (offline and lab use); an absolute path.

@@ -22,7 +22,7 @@ extension SQLiteJobStore {
             row.leaseOwner = nil
             row.finishedAt = now
             row.updatedAt = now
-            try row.update(db)
+            try Self.save(db, row)
             return row.job
         }
     }
@@ -68,7 +68,7 @@ extension SQLiteJobStore {
         row.dueAt = now
         row.finishedAt = nil
         row.updatedAt = now
-        try row.update(db)
+        try Self.save(db, row)
         return row
     }
 

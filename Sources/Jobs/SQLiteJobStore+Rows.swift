@@ -27,20 +27,33 @@ extension SQLiteJobStore {
         }
     }
 
+    // The per-job statements below are cached (prepared once per connection): they run on every
+    // claim, completion and enqueue, where building and preparing a statement each time would
+    // cost more than running it.
+
     /// The row with `id`.
     ///
     /// - Throws: ``JobStoreError`` `.notFound`.
     static func row(_ db: Database, id: String) throws -> JobRow {
-        guard let row = try JobRow.filter(JobRow.Columns.id == id).fetchOne(db) else { throw JobStoreError.notFound(id) }
+        let request = SQLRequest<JobRow>(sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id], cached: true)
+        guard let row = try request.fetchOne(db) else { throw JobStoreError.notFound(id) }
         return row
     }
 
     /// The available, retryable or running row of `kind` with `target`, if any.
     static func activeRow(_ db: Database, kind: JobKind, target: String) throws -> JobRow? {
-        try JobRow
-            .filter(JobRow.Columns.kind == kind.rawValue && JobRow.Columns.target == target)
-            .filter(JobState.active.map(\.rawValue).contains(JobRow.Columns.state))
-            .fetchOne(db)
+        let states = JobState.active.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try SQLRequest<JobRow>(
+            sql: "SELECT * FROM jobs WHERE kind = ? AND target = ? AND state IN (\(states)) LIMIT 1",
+            arguments: [kind.rawValue, target], cached: true
+        ).fetchOne(db)
+    }
+
+    /// `true` when claims for `component` are paused.
+    static func isPaused(_ db: Database, component: String) throws -> Bool {
+        try SQLRequest<Bool>(
+            sql: "SELECT EXISTS (SELECT 1 FROM paused_components WHERE component = ?)", arguments: [component], cached: true
+        ).fetchOne(db) ?? false
     }
 
     /// The running row whose current attempt is `attempt`.
@@ -59,15 +72,35 @@ extension SQLiteJobStore {
         return row
     }
 
+    /// Writes the columns of `row` that change after enqueue (not kind, target or payload).
+    static func save(_ db: Database, _ row: JobRow) throws {
+        let statement = try db.cachedStatement(sql: """
+            UPDATE jobs SET state = ?, attempt = ?, attempts_used = ?, max_attempts = ?, due_at = ?, lease_owner = ?,
+                last_error_type = ?, last_http_status = ?, result = ?, updated_at = ?, finished_at = ?
+            WHERE id = ?
+            """)
+        try statement.execute(arguments: [
+            row.state.rawValue, row.attempt, row.attemptsUsed, row.maxAttempts, row.dueAt, row.leaseOwner,
+            row.lastErrorType, row.lastHTTPStatus, row.result, row.updatedAt, row.finishedAt, row.id,
+        ])
+    }
+
+    /// Records the start of `row`'s current attempt by `workerID`.
+    static func startAttempt(_ db: Database, _ row: JobRow, workerID: String, now: Int64) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO job_attempts (job_id, attempt, worker_id, started_at, outcome) VALUES (?, ?, ?, ?, ?)
+            """)
+        try statement.execute(arguments: [row.id, row.attempt, workerID, now, JobAttemptOutcome.running.rawValue])
+    }
+
     /// Closes the `job_attempts` row of `row`'s current attempt.
     static func endAttempt(
         _ db: Database, _ row: JobRow, outcome: JobAttemptOutcome, errorType: String?, httpStatus: Int?, now: Int64
     ) throws {
-        guard var attempt = try JobAttemptRow.fetchOne(db, key: ["job_id": row.id, "attempt": row.attempt]) else { return }
-        attempt.endedAt = now
-        attempt.outcome = outcome
-        attempt.errorType = errorType
-        attempt.httpStatus = httpStatus
-        try attempt.update(db)
+        let statement = try db.cachedStatement(sql: """
+            UPDATE job_attempts SET ended_at = ?, outcome = ?, error_type = ?, http_status = ?
+            WHERE job_id = ? AND attempt = ?
+            """)
+        try statement.execute(arguments: [now, outcome.rawValue, errorType, httpStatus, row.id, row.attempt])
     }
 }

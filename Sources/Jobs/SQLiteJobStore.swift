@@ -119,7 +119,7 @@ public final class SQLiteJobStore: JobStore {
     public func claim(component: String, workerID: String, leaseDuration: Duration, now: Int64) async throws -> Job? {
         let lease = leaseDuration.microseconds
         return try await immediateWrite("claiming a \(component) job") { db in
-            if try PausedComponentRow.exists(db, key: component) { return nil }
+            if try Self.isPaused(db, component: component) { return nil }
             while let row = try Self.firstDue(db, component: component, now: now) {
                 if let job = try Self.take(row, db: db, workerID: workerID, lease: lease, now: now) { return job }
             }
@@ -129,21 +129,13 @@ public final class SQLiteJobStore: JobStore {
 
     /// The due row of `component` that has waited longest (earliest due time, then enqueue order).
     ///
-    /// One index range per active state (`jobs_claim` yields each in order, so no sort of the
-    /// whole queue), then the earliest of the three.
+    /// One `jobs_claim` index range per active state, each already in order (no sort of the
+    /// whole queue), then the earliest of the three; a cached statement.
     private static func firstDue(_ db: Database, component: String, now: Int64) throws -> JobRow? {
-        var best: JobRow?
-        for state in JobState.active {
-            let candidate = try JobRow
-                .filter(JobRow.Columns.component == component && JobRow.Columns.state == state.rawValue)
-                .filter(JobRow.Columns.dueAt <= now)
-                .order(JobRow.Columns.dueAt, JobRow.Columns.sequence)
-                .fetchOne(db)
-            guard let candidate else { continue }
-            if let current = best, (current.dueAt, current.sequence ?? 0) <= (candidate.dueAt, candidate.sequence ?? 0) { continue }
-            best = candidate
-        }
-        return best
+        let one = "SELECT * FROM jobs WHERE component = :component AND state = '%@' AND due_at <= :now ORDER BY due_at, sequence LIMIT 1"
+        let branches = JobState.active.map { "SELECT * FROM (" + one.replacingOccurrences(of: "%@", with: $0.rawValue) + ")" }
+        let sql = "SELECT * FROM (" + branches.joined(separator: " UNION ALL ") + ") ORDER BY due_at, sequence LIMIT 1"
+        return try SQLRequest<JobRow>(sql: sql, arguments: ["component": component, "now": now], cached: true).fetchOne(db)
     }
 
     /// Leases a due row to `workerID`; discards (and returns `nil` for) a running row whose
@@ -158,7 +150,7 @@ public final class SQLiteJobStore: JobStore {
                 row.lastErrorType = "lease_expired"
                 row.finishedAt = now
                 row.updatedAt = now
-                try row.update(db)
+                try Self.save(db, row)
                 return nil
             }
         }
@@ -168,10 +160,8 @@ public final class SQLiteJobStore: JobStore {
         row.leaseOwner = workerID
         row.dueAt = now + lease
         row.updatedAt = now
-        try row.update(db)
-        try JobAttemptRow(
-            jobID: row.id, attempt: row.attempt, workerID: workerID, startedAt: now, outcome: .running
-        ).insert(db)
+        try Self.save(db, row)
+        try startAttempt(db, row, workerID: workerID, now: now)
         return row.job
     }
 
@@ -183,7 +173,7 @@ public final class SQLiteJobStore: JobStore {
             var row = try Self.leasedRow(db, jobID: jobID, attempt: attempt)
             row.dueAt = now + lease
             row.updatedAt = now
-            try row.update(db)
+            try Self.save(db, row)
             return row.dueAt
         }
     }
@@ -197,7 +187,7 @@ public final class SQLiteJobStore: JobStore {
             row.leaseOwner = nil
             row.finishedAt = now
             row.updatedAt = now
-            try row.update(db)
+            try Self.save(db, row)
             return row.job
         }
     }
@@ -234,7 +224,7 @@ public final class SQLiteJobStore: JobStore {
                 outcome = .discarded
             }
             try Self.endAttempt(db, row, outcome: outcome, errorType: errorType.rawValue, httpStatus: httpStatus, now: now)
-            try row.update(db)
+            try Self.save(db, row)
             return row.job
         }
     }
@@ -248,7 +238,7 @@ public final class SQLiteJobStore: JobStore {
             row.leaseOwner = nil
             row.dueAt = now
             row.updatedAt = now
-            try row.update(db)
+            try Self.save(db, row)
             return row.job
         }
     }

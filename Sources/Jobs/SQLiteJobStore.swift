@@ -132,11 +132,16 @@ public final class SQLiteJobStore: JobStore {
     /// One `jobs_claim` index range per active state, each already in order (no sort of the
     /// whole queue), then the earliest of the three; a cached statement.
     private static func firstDue(_ db: Database, component: String, now: Int64) throws -> JobRow? {
-        let one = "SELECT * FROM jobs WHERE component = :component AND state = '%@' AND due_at <= :now ORDER BY due_at, sequence LIMIT 1"
-        let branches = JobState.active.map { "SELECT * FROM (" + one.replacingOccurrences(of: "%@", with: $0.rawValue) + ")" }
-        let sql = "SELECT * FROM (" + branches.joined(separator: " UNION ALL ") + ") ORDER BY due_at, sequence LIMIT 1"
-        return try SQLRequest<JobRow>(sql: sql, arguments: ["component": component, "now": now], cached: true).fetchOne(db)
+        try SQLRequest<JobRow>(sql: firstDueSQL, arguments: ["component": component, "now": now], cached: true).fetchOne(db)
     }
+
+    private static let firstDueSQL: String = {
+        let branches = JobState.active.map { state in
+            "SELECT * FROM (SELECT * FROM jobs WHERE component = :component AND state = '\(state.rawValue)' "
+                + "AND due_at <= :now ORDER BY due_at, sequence LIMIT 1)"
+        }
+        return "SELECT * FROM (" + branches.joined(separator: " UNION ALL ") + ") ORDER BY due_at, sequence LIMIT 1"
+    }()
 
     /// Leases a due row to `workerID`; discards (and returns `nil` for) a running row whose
     /// lease expired after its last allowed attempt.

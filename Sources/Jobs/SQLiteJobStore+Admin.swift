@@ -3,6 +3,9 @@ import GRDB
 
 // Operator actions and queries.
 extension SQLiteJobStore {
+    /// Cancels the job; see ``JobStore/cancel(jobID:now:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.notFound`, `.invalidState`.
     public func cancel(jobID: String, now: Int64) async throws -> Job {
         try await immediateWrite("cancelling job \(jobID)") { db in
             var row = try Self.row(db, id: jobID)
@@ -27,6 +30,9 @@ extension SQLiteJobStore {
         }
     }
 
+    /// Makes a discarded or cancelled job available again; see ``JobStore/retry(jobID:now:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.notFound`, `.invalidState`.
     public func retry(jobID: String, now: Int64) async throws -> Job {
         try await immediateWrite("retrying job \(jobID)") { db in
             let row = try Self.row(db, id: jobID)
@@ -45,6 +51,9 @@ extension SQLiteJobStore {
         }
     }
 
+    /// Retries every job in `state`; see ``JobStore/retryAll(state:now:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.invalidRequest`, `.writeFailed`.
     public func retryAll(state: JobState, now: Int64) async throws -> Int {
         guard state == .discarded || state == .cancelled else {
             throw JobStoreError.invalidRequest("only discarded or cancelled jobs can be retried, not \(state.rawValue) ones")
@@ -72,18 +81,27 @@ extension SQLiteJobStore {
         return row
     }
 
+    /// Pauses claims for `component`, replacing an earlier reason; see ``JobStore/pause(component:reason:now:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.writeFailed`.
     public func pause(component: String, reason: String, now: Int64) async throws {
         try await immediateWrite("pausing \(component)") { db in
             try PausedComponentRow(component: component, reason: reason, pausedAt: now).insert(db, onConflict: .replace)
         }
     }
 
+    /// Resumes claims for `component`; see ``JobStore/resume(component:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.writeFailed`.
     public func resume(component: String) async throws -> Bool {
         try await immediateWrite("resuming \(component)") { db in
             try PausedComponentRow.deleteOne(db, key: component)
         }
     }
 
+    /// Jobs in enqueue order; see ``JobStore/list(state:kind:limit:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.readFailed`.
     public func list(state: JobState?, kind: JobKind?, limit: Int) async throws -> [Job] {
         try await read("listing jobs") { db in
             var request = JobRow.all()
@@ -93,12 +111,18 @@ extension SQLiteJobStore {
         }
     }
 
+    /// The job with `id`, or `nil`; see ``JobStore/job(id:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.readFailed`.
     public func job(id: String) async throws -> Job? {
         try await read("reading job \(id)") { db in
             try JobRow.filter(JobRow.Columns.id == id).fetchOne(db)?.job
         }
     }
 
+    /// The job's attempts, oldest first; see ``JobStore/attempts(jobID:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.readFailed`.
     public func attempts(jobID: String) async throws -> [JobAttempt] {
         try await read("reading the attempts of job \(jobID)") { db in
             try JobAttemptRow.filter(JobAttemptRow.Columns.jobID == jobID).order(JobAttemptRow.Columns.attempt)
@@ -106,6 +130,9 @@ extension SQLiteJobStore {
         }
     }
 
+    /// Queue statistics at `now` (µs); see ``JobStore/stats(now:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.readFailed`.
     public func stats(now: Int64) async throws -> JobStats {
         try await read("computing job statistics") { db in
             var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, 0) })

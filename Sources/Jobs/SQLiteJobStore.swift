@@ -94,6 +94,9 @@ public final class SQLiteJobStore: JobStore {
 
     // MARK: - Enqueue and claim
 
+    /// Enqueues requests in one `BEGIN IMMEDIATE` transaction; see ``JobStore/enqueue(_:now:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.invalidRequest` (nothing enqueued), `.writeFailed`.
     public func enqueue(_ requests: [JobRequest], now: Int64) async throws -> [EnqueueResult] {
         for request in requests {
             try request.payload.validate()
@@ -116,6 +119,9 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
+    /// Claims the longest-due job of `component`; see ``JobStore/claim(component:workerID:leaseDuration:now:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.writeFailed`.
     public func claim(component: String, workerID: String, leaseDuration: Duration, now: Int64) async throws -> Job? {
         let lease = leaseDuration.microseconds
         return try await immediateWrite("claiming a \(component) job") { db in
@@ -172,6 +178,9 @@ public final class SQLiteJobStore: JobStore {
 
     // MARK: - A running attempt
 
+    /// Extends the lease to `now + leaseDuration` (µs); see ``JobStore/renewLease(jobID:attempt:leaseDuration:now:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.leaseLost`, `.notFound`.
     public func renewLease(jobID: String, attempt: Int, leaseDuration: Duration, now: Int64) async throws -> Int64 {
         let lease = leaseDuration.microseconds
         return try await immediateWrite("renewing the lease of job \(jobID)") { db in
@@ -183,6 +192,9 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
+    /// Completes the job; see ``JobStore/complete(jobID:attempt:result:now:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.leaseLost`, `.notFound`.
     public func complete(jobID: String, attempt: Int, result: String?, now: Int64) async throws -> Job {
         try await immediateWrite("completing job \(jobID)") { db in
             var row = try Self.leasedRow(db, jobID: jobID, attempt: attempt)
@@ -197,6 +209,9 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
+    /// Records a failure and applies ``retryPolicy``; see ``JobStore/fail(jobID:attempt:errorType:httpStatus:retryAfter:now:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.leaseLost`, `.notFound`.
     public func fail(
         jobID: String, attempt: Int, errorType: ProxyErrorType, httpStatus: Int?, retryAfter: Duration?, now: Int64
     ) async throws -> Job {
@@ -234,6 +249,9 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
+    /// Returns an interrupted job to available without charging the attempt; see ``JobStore/release(jobID:attempt:now:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.leaseLost`, `.notFound`.
     public func release(jobID: String, attempt: Int, now: Int64) async throws -> Job {
         try await immediateWrite("releasing job \(jobID)") { db in
             var row = try Self.leasedRow(db, jobID: jobID, attempt: attempt)

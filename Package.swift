@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Projections", targets: ["Projections"]),
         .library(name: "ProxyGateway", targets: ["ProxyGateway"]),
         .library(name: "Workers", targets: ["Workers"]),
+        .library(name: "Jobs", targets: ["Jobs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,6 +52,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Jobs",
+            dependencies: [
+                "Ledger",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .target(
@@ -127,6 +135,7 @@ let package = Package(
                 "MainJob",
                 "Reporting",
                 "Reconciliation",
+                "Jobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -140,6 +149,7 @@ let package = Package(
                 "ProxyGateway",
                 "ProxyLab",
                 "Reporting",
+                "Jobs",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -157,6 +167,7 @@ let package = Package(
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Projections", "Ledger", "TestSupport"]),
         .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "Projections", "Ledger", "TestSupport"]),
         .testTarget(name: "ProxyGatewayTests", dependencies: ["ProxyGateway", "TestSupport"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Ledger", "TestSupport"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "ProxyGateway", "Ledger", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",

@@ -13,6 +13,12 @@ defer { try? FileManager.default.removeItem(atPath: root) }
 print("proxy-ledger bench: \(count) reference events, \(ProcessInfo.processInfo.activeProcessorCount) cores")
 /// `BENCH_ONLY=metering` runs only the metering proxy rows (MeteringBench.swift, at the end).
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "metering" { try await MeteringBench.run(); exit(0) }
+/// `BENCH_ONLY=jobs` runs only the job queue rows (JobsBench.swift).
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "jobs" {
+    try await JobsBench.run(directory: root)
+    try? FileManager.default.removeItem(atPath: root)
+    exit(0)
+}
 let stream = try ReferenceStream.load(count: count)
 let events = stream.events
 
@@ -86,6 +92,9 @@ print(String(format: "compression: %.1f B/event on disk (JSONL %.1f B/event, rat
 
 // The monthly report (10 M events) from the rollups beside the same report from proxy_request_logs.
 if only != "rebuild" { try ReportBench.run(directory: root) }
+
+// The job queue beside one INSERT or UPDATE per commit.
+try await JobsBench.run(directory: root)
 
 // The metering proxy: 1 GiB through a CONNECT tunnel beside a direct one, and the latency it adds.
 try await MeteringBench.run()

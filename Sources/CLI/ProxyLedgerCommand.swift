@@ -14,8 +14,10 @@ struct ProxyLedgerCommand: AsyncParsableCommand {
             """,
         subcommands: [
             DemoCommand.self, AppendCommand.self, CatCommand.self, VerifyCommand.self,
-            RecoverCommand.self, ArchiveCommand.self, PruneCommand.self, ReplayCommand.self, SummaryCommand.self, StressAppendCommand.self, CrashTestCommand.self, ReportCommand.self,
-            ReconcileCommand.self,
+            ReplayCommand.self, SummaryCommand.self, ReportCommand.self, ReconcileCommand.self,
+            EnqueueCommand.self, JobsCommand.self,
+            RecoverCommand.self, ArchiveCommand.self, PruneCommand.self,
+            StressAppendCommand.self, CrashTestCommand.self,
         ]
     )
 }

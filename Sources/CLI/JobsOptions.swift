@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import Jobs
+import Ledger
+
+/// The jobs database option shared by `enqueue` and `jobs`.
+struct JobsDatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("jobs-db"), help: ArgumentHelp("The SQLite jobs database.", valueName: "file"))
+    var jobsDB: String = SQLiteJobStore.defaultPath
+
+    /// Opens the store for a command that writes, creating the parent folder.
+    func openForWriting() throws -> SQLiteJobStore {
+        try createParentDirectory(of: jobsDB)
+        return try SQLiteJobStore(path: jobsDB)
+    }
+
+    /// Opens the store for a command that only reads; a missing file is exit 66.
+    func openForReading() throws -> SQLiteJobStore {
+        guard FileManager.default.fileExists(atPath: jobsDB) else {
+            printError("error: no jobs database at \(jobsDB); enqueue a job first (`proxy-ledger enqueue`) or pass --jobs-db")
+            throw ExitCode(66)
+        }
+        return try SQLiteJobStore(path: jobsDB)
+    }
+}
+
+extension JobState: ExpressibleByArgument {}
+extension JobKind: ExpressibleByArgument {}
+
+/// A job as the CLI prints it (JSON: snake_case keys, RFC 3339 times).
+struct JobOutput: Encodable {
+    var id: String
+    var kind: String
+    var component: String
+    var target: String
+    var state: String
+    var attempt: Int
+    var attemptsUsed: Int
+    var maxAttempts: Int
+    var dueAt: String
+    var leaseOwner: String?
+    var lastErrorType: String?
+    var lastHttpStatus: Int?
+    var result: String?
+    var createdAt: String
+    var updatedAt: String
+    var finishedAt: String?
+    var payload: JobPayload
+
+    init(_ job: Job) {
+        id = job.id
+        kind = job.kind.rawValue
+        component = job.component
+        target = job.target
+        state = job.state.rawValue
+        attempt = job.attempt
+        attemptsUsed = job.attemptsUsed
+        maxAttempts = job.maxAttempts
+        dueAt = rfc3339(job.dueAt)
+        leaseOwner = job.leaseOwner
+        lastErrorType = job.lastErrorType
+        lastHttpStatus = job.lastHTTPStatus
+        result = job.result
+        createdAt = rfc3339(job.createdAt)
+        updatedAt = rfc3339(job.updatedAt)
+        finishedAt = job.finishedAt.map(rfc3339)
+        payload = job.payload
+    }
+}
+
+/// Bytes and cost of one attempt, from wherever they are measured.
+struct AttemptUsage: Encodable {
+    var requestBytes: Int64
+    var responseBytes: Int64
+    var costUSD: Double?
+}
+
+/// Where `jobs show` gets each attempt's usage. The seam for the projection's per-attempt bytes
+/// and cost (matched on the events' `job_id` and `attempt`); none is wired in yet.
+protocol AttemptUsageLookup {
+    /// Usage per attempt number; attempts without figures are left out.
+    func usage(jobID: String, attempts: [Int]) throws -> [Int: AttemptUsage]
+}
+
+/// The lookup used until the projection provides one: no figures.
+struct NoAttemptUsage: AttemptUsageLookup {
+    func usage(jobID: String, attempts: [Int]) throws -> [Int: AttemptUsage] { [:] }
+}
+
+/// One attempt as the CLI prints it.
+struct AttemptOutput: Encodable {
+    var attempt: Int
+    var workerId: String
+    var startedAt: String
+    var endedAt: String?
+    var outcome: String
+    var errorType: String?
+    var httpStatus: Int?
+    var usage: AttemptUsage?
+
+    init(_ attempt: JobAttempt, usage: AttemptUsage?) {
+        self.attempt = attempt.attempt
+        workerId = attempt.workerID
+        startedAt = rfc3339(attempt.startedAt)
+        endedAt = attempt.endedAt.map(rfc3339)
+        outcome = attempt.outcome.rawValue
+        errorType = attempt.errorType
+        httpStatus = attempt.httpStatus
+        self.usage = usage
+    }
+}
+
+/// µs since the epoch as RFC 3339 UTC.
+func rfc3339(_ microseconds: Int64) -> String {
+    LedgerTimestamp(microseconds: microseconds).rfc3339
+}
+
+/// Pads `text` to `width` columns (never cuts it).
+func column(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text + " " : text.padding(toLength: width, withPad: " ", startingAt: 0)
+}
+
+/// Runs a store call, turning an unknown job id into a one-line error with exit status 1.
+func withKnownJob<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as JobStoreError where error.code == .notFound || error.code == .invalidState {
+        throw CommandFailure(error.message)
+    }
+}

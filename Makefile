@@ -43,6 +43,7 @@ demo: deps
 
 bench: deps
 	swift build -c release --product proxy-ledger-bench
+	swift build -c release --product proxy-ledger
 	$$(swift build -c release --show-bin-path)/proxy-ledger-bench
 
 format:

@@ -42,17 +42,9 @@ extension ProxyRequestEvent {
     /// - Throws: ``EventDecodingError`` naming the field at fault (without a line number), also
     ///   for an integer outside its range.
     public init(jsonLine bytes: [UInt8]) throws(EventDecodingError) {
-        let object: [String: JSONValue]
-        do {
-            guard case .object(let parsed) = try JSONValue.parse(bytes) else {
-                throw EventDecodingError(field: nil, reason: "not a JSON object")
-            }
-            object = parsed
-        } catch let error as EventDecodingError {
-            throw error
-        } catch {
-            throw EventDecodingError(field: nil, reason: "not valid JSON")
-        }
+        let object = try bytes.withUnsafeBytes { buffer in
+            Result { () throws(EventDecodingError) in try Self.parseObject(buffer) }
+        }.get()
         var fields = FieldReader(object: object)
         let idText = try fields.string("event_id", required: true) ?? ""
         guard let eventID = UUIDText.parse(idText) else {
@@ -90,6 +82,15 @@ extension ProxyRequestEvent {
             attempt: Int(try fields.integer("attempt") ?? 1),
             extra: fields.unknown
         )
+    }
+
+    /// The members of the JSON object in `buffer`, or the error naming what is wrong.
+    static func parseObject(_ buffer: UnsafeRawBufferPointer) throws(EventDecodingError) -> [String: JSONValue] {
+        do {
+            return Dictionary(uniqueKeysWithValues: try JSONParser.parseObject(buffer).lazy.map { ($0.key, $0.value) })
+        } catch {
+            throw EventDecodingError(field: nil, reason: "not valid JSON: \(error.reason) at byte \(error.offset + 1)")
+        }
     }
 
     /// The event as one compact JSON object, schema fields first in ``fieldNames`` order, then

@@ -10,10 +10,10 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses one JSON text.
-    /// - Throws: `DecodingError` from Foundation's `JSONDecoder` when `bytes` is not JSON.
+    /// Parses one JSON text (RFC 8259; a duplicate object key is an error).
+    /// - Throws: an error naming the byte offset when `bytes` is not JSON.
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        try bytes.withUnsafeBytes { buffer in try JSONParser.parse(buffer) }
     }
 }
 

@@ -42,15 +42,29 @@ struct AppendCommand: AsyncParsableCommand {
         var ledger: String
     }
 
+    /// Reads standard input in 1 MiB chunks, keeping only the parsed events.
+    private func readEvents() throws(EventDecodingError) -> [ProxyRequestEvent] {
+        var reader = JSONLinesReader(plausibleTime: allowAnyTime ? nil : .standard())
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Foundation.read(STDIN_FILENO, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            try chunk.withUnsafeBytes { buffer in
+                Swift.Result { () throws(EventDecodingError) in try reader.consume(UnsafeRawBufferPointer(rebasing: buffer[..<count])) }
+            }.get()
+        }
+        return try reader.finish()
+    }
+
     func validate() throws {
         guard (0...9_999).contains(partition) else { throw ValidationError("--partition must be 0 to 9999, not \(partition)") }
     }
 
     func run() async throws {
-        let input = FileHandle.standardInput.readDataToEndOfFile()
         let events: [ProxyRequestEvent]
         do {
-            events = try JSONLines.parse([UInt8](input), plausibleTime: allowAnyTime ? nil : .standard())
+            events = try readEvents()
         } catch {
             printError("error: \(error); nothing was appended")
             throw ExitCode(65)

@@ -42,9 +42,14 @@ extension ProxyRequestEvent {
     /// - Throws: ``EventDecodingError`` naming the field at fault (without a line number), also
     ///   for an integer outside its range.
     public init(jsonLine bytes: [UInt8]) throws(EventDecodingError) {
-        let object = try bytes.withUnsafeBytes { buffer in
-            Result { () throws(EventDecodingError) in try Self.parseObject(buffer) }
+        self = try bytes.withUnsafeBytes { buffer in
+            Result { () throws(EventDecodingError) in try ProxyRequestEvent(jsonBuffer: buffer) }
         }.get()
+    }
+
+    /// ``init(jsonLine:)`` over bytes in place (no copy of the line).
+    init(jsonBuffer: UnsafeRawBufferPointer) throws(EventDecodingError) {
+        let object = try Self.parseObject(jsonBuffer)
         var fields = FieldReader(object: object)
         let idText = try fields.string("event_id", required: true) ?? ""
         guard let eventID = UUIDText.parse(idText) else {

@@ -7,32 +7,82 @@ public enum JSONLines {
     /// - Throws: ``EventDecodingError`` for the first bad line, with its 1-based line number and
     ///   the field at fault. Nothing is returned then, so a caller appends all lines or none.
     public static func parse(_ bytes: [UInt8], plausibleTime: PlausibleTime? = nil) throws(EventDecodingError) -> [ProxyRequestEvent] {
-        var events: [ProxyRequestEvent] = []
-        var lineNumber = 0
+        var reader = JSONLinesReader(plausibleTime: plausibleTime)
+        try bytes.withUnsafeBytes { buffer in Result { () throws(EventDecodingError) in try reader.consume(buffer) } }.get()
+        return try reader.finish()
+    }
+}
+
+/// Parses JSON Lines events from input that arrives in chunks (standard input), keeping only the
+/// events and the one line that is not complete yet: memory grows with the events, not with the
+/// input held twice.
+///
+/// ```swift
+/// var reader = JSONLinesReader(plausibleTime: .standard())
+/// while let chunk = read() { try reader.consume(chunk) }
+/// let events = try reader.finish()
+/// ```
+public struct JSONLinesReader {
+    /// The events parsed so far, in input order.
+    public private(set) var events: [ProxyRequestEvent] = []
+    private let plausibleTime: PlausibleTime?
+    private var pending: [UInt8] = []
+    private var lineNumber = 0
+
+    /// - Parameter plausibleTime: when given, an event whose timestamp lies outside it is a bad line.
+    public init(plausibleTime: PlausibleTime? = nil) { self.plausibleTime = plausibleTime }
+
+    /// Parses every complete line of `chunk` (after what is pending from earlier chunks).
+    /// - Throws: ``EventDecodingError`` for the first bad line, with its 1-based line number.
+    public mutating func consume(_ chunk: UnsafeRawBufferPointer) throws(EventDecodingError) {
         var start = 0
-        while start < bytes.count {
-            var end = start
-            while end < bytes.count, bytes[end] != 0x0A { end += 1 }
-            lineNumber += 1
-            var last = end
-            if last > start, bytes[last - 1] == 0x0D { last -= 1 }
-            let line = bytes[start..<last]
-            if line.contains(where: { $0 != 0x20 && $0 != 0x09 }) {
-                do throws(EventDecodingError) {
-                    let event = try ProxyRequestEvent(jsonLine: Array(line))
-                    if let reason = plausibleTime?.reason(rejecting: event.timestamp) {
-                        throw EventDecodingError(field: "timestamp", reason: reason)
-                    }
-                    events.append(event)
-                } catch {
-                    var located = error
-                    located.line = lineNumber
-                    throw located
-                }
+        if !pending.isEmpty {
+            guard let newline = chunk.firstIndex(of: 0x0A) else {
+                pending.append(contentsOf: chunk)
+                return
             }
-            start = end + 1
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<newline]))
+            let line = pending
+            pending = []
+            try line.withUnsafeBytes { buffer in Result { () throws(EventDecodingError) in try self.parseLine(buffer) } }.get()
+            start = newline + 1
+        }
+        while start < chunk.count {
+            guard let newline = chunk[start...].firstIndex(of: 0x0A) else {
+                pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start...]))
+                return
+            }
+            try parseLine(UnsafeRawBufferPointer(rebasing: chunk[start..<newline]))
+            start = newline + 1
+        }
+    }
+
+    /// Parses the last line (one without a newline) and returns every event.
+    public mutating func finish() throws(EventDecodingError) -> [ProxyRequestEvent] {
+        if !pending.isEmpty {
+            let line = pending
+            pending = []
+            try line.withUnsafeBytes { buffer in Result { () throws(EventDecodingError) in try self.parseLine(buffer) } }.get()
         }
         return events
+    }
+
+    private mutating func parseLine(_ raw: UnsafeRawBufferPointer) throws(EventDecodingError) {
+        lineNumber += 1
+        var line = raw
+        if let last = line.last, last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
+        guard line.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return }
+        do throws(EventDecodingError) {
+            let event = try ProxyRequestEvent(jsonBuffer: line)
+            if let reason = plausibleTime?.reason(rejecting: event.timestamp) {
+                throw EventDecodingError(field: "timestamp", reason: reason)
+            }
+            events.append(event)
+        } catch {
+            var located = error
+            located.line = lineNumber
+            throw located
+        }
     }
 }
 

@@ -43,4 +43,23 @@ import TestSupport
         let lines: [UInt8] = events.flatMap { $0.jsonLine() + [UInt8(0x0A)] }
         #expect(try JSONLines.parse(lines) == events)
     }
+
+    @Test(arguments: [1, 7, 333, 1 << 20])
+    func chunkedInputGivesTheSameEventsAndLineNumbers(chunkSize: Int) throws {
+        let events = EventFactory.events(40)
+        var input: [UInt8] = events.flatMap { $0.jsonLine() + Array("\r\n".utf8) }
+        input += Array("\n  \n".utf8) + events[0].jsonLine()  // blank lines, then a last line without a newline
+        func feed(_ bytes: [UInt8]) throws -> [ProxyRequestEvent] {
+            var reader = JSONLinesReader()
+            for start in stride(from: 0, to: bytes.count, by: chunkSize) {
+                try Array(bytes[start..<min(start + chunkSize, bytes.count)]).withUnsafeBytes { try reader.consume($0) }
+            }
+            return try reader.finish()
+        }
+        #expect(try feed(input) == events + [events[0]])
+        var bad = input
+        bad.replaceSubrange(0..<0, with: Array("\n{\"event_id\": 1}\n".utf8))
+        let error = #expect(throws: EventDecodingError.self) { try feed(bad) }
+        #expect(error?.line == 2)
+    }
 }

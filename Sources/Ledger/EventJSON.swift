@@ -49,8 +49,7 @@ extension ProxyRequestEvent {
 
     /// ``init(jsonLine:)`` over bytes in place (no copy of the line).
     init(jsonBuffer: UnsafeRawBufferPointer) throws(EventDecodingError) {
-        let object = try Self.parseObject(jsonBuffer)
-        var fields = FieldReader(object: object)
+        var fields = try FieldReader(members: Self.parseObject(jsonBuffer))
         let idText = try fields.string("event_id", required: true) ?? ""
         guard let eventID = UUIDText.parse(idText) else {
             throw EventDecodingError(field: "event_id", reason: "not a UUID")
@@ -90,9 +89,9 @@ extension ProxyRequestEvent {
     }
 
     /// The members of the JSON object in `buffer`, or the error naming what is wrong.
-    static func parseObject(_ buffer: UnsafeRawBufferPointer) throws(EventDecodingError) -> [String: JSONValue] {
+    static func parseObject(_ buffer: UnsafeRawBufferPointer) throws(EventDecodingError) -> [(key: String, value: JSONValue)] {
         do {
-            return Dictionary(uniqueKeysWithValues: try JSONParser.parseObject(buffer).lazy.map { ($0.key, $0.value) })
+            return try JSONParser.parseObject(buffer)
         } catch {
             throw EventDecodingError(field: nil, reason: "not valid JSON: \(error.reason) at byte \(error.offset + 1)")
         }
@@ -159,13 +158,60 @@ extension ProxyRequestEvent {
 }
 
 /// Reads typed schema fields out of a parsed object and keeps what is left.
+///
+/// Each member goes to the slot of its schema field (one comparison of short strings per
+/// candidate, no hashing), or to ``unknown``; a key given twice is an error.
 private struct FieldReader {
-    var unknown: [String: JSONValue]
+    var unknown: [String: JSONValue] = [:]
+    private var slots = [JSONValue?](repeating: nil, count: ProxyRequestEvent.fieldNames.count)
 
-    init(object: [String: JSONValue]) { unknown = object }
+    init(members: [(key: String, value: JSONValue)]) throws(EventDecodingError) {
+        for member in members {
+            if let slot = Self.slot(of: member.key) {
+                guard slots[slot] == nil else { throw EventDecodingError(field: member.key, reason: "is given twice") }
+                slots[slot] = member.value
+            } else if unknown.updateValue(member.value, forKey: member.key) != nil {
+                throw EventDecodingError(field: member.key, reason: "is given twice")
+            }
+        }
+    }
+
+    /// The index of `name` in ``ProxyRequestEvent/fieldNames``. Length and first byte tell the
+    /// 18 names apart, so there is one string comparison, and it is with the right name (a
+    /// comparison of unequal strings is the slow path in Swift).
+    private static func slot(of name: String) -> Int? {
+        var name = name
+        let (count, first) = name.withUTF8 { ($0.count, $0.first ?? 0) }
+        let candidate: Int? =
+            switch (count, first) {
+            case (8, UInt8(ascii: "e")): 0
+            case (9, UInt8(ascii: "t")): 1
+            case (9, UInt8(ascii: "c")): 2
+            case (9, UInt8(ascii: "o")): 3
+            case (8, UInt8(ascii: "v")): 4
+            case (12, UInt8(ascii: "c")): 5
+            case (6, UInt8(ascii: "j")): 6
+            case (14, UInt8(ascii: "c")): 7
+            case (7, UInt8(ascii: "s")): 8
+            case (10, UInt8(ascii: "e")): 9
+            case (11, UInt8(ascii: "h")): 10
+            case (13, UInt8(ascii: "r")): 11
+            case (14, UInt8(ascii: "r")): 12
+            case (15, UInt8(ascii: "e")): 13
+            case (14, UInt8(ascii: "b")): 14
+            case (11, UInt8(ascii: "d")): 15
+            case (7, UInt8(ascii: "p")): 16
+            case (7, UInt8(ascii: "a")): 17
+            default: nil
+            }
+        guard let candidate, ProxyRequestEvent.fieldNames[candidate] == name else { return nil }
+        return candidate
+    }
 
     mutating func take(_ name: String) -> JSONValue? {
-        unknown.removeValue(forKey: name)
+        guard let slot = Self.slot(of: name) else { return nil }
+        defer { slots[slot] = nil }
+        return slots[slot]
     }
 
     mutating func string(_ name: String, required: Bool = false) throws(EventDecodingError) -> String? {
@@ -180,7 +226,8 @@ private struct FieldReader {
 
     mutating func label(_ name: String) throws(EventDecodingError) -> String {
         let value = try string(name, required: true) ?? ""
-        guard !value.isEmpty, value.count <= 50 else {
+        // `utf8.count` bounds `count` from above, so most labels skip counting characters.
+        guard !value.isEmpty, value.utf8.count <= 50 || value.count <= 50 else {
             throw EventDecodingError(field: name, reason: "must be 1 to 50 characters")
         }
         return value

@@ -1,3 +1,5 @@
+import Foundation
+
 /// JSON Lines (https://jsonlines.org) input of schema v1 events.
 public enum JSONLines {
     /// Parses every non-blank line of `bytes` (LF or CRLF line ends) into events.
@@ -37,7 +39,7 @@ public struct JSONLinesReader {
     public mutating func consume(_ chunk: UnsafeRawBufferPointer) throws(EventDecodingError) {
         var start = 0
         if !pending.isEmpty {
-            guard let newline = chunk.firstIndex(of: 0x0A) else {
+            guard let newline = Self.newline(in: chunk, from: 0) else {
                 pending.append(contentsOf: chunk)
                 return
             }
@@ -48,13 +50,21 @@ public struct JSONLinesReader {
             start = newline + 1
         }
         while start < chunk.count {
-            guard let newline = chunk[start...].firstIndex(of: 0x0A) else {
+            guard let newline = Self.newline(in: chunk, from: start) else {
                 pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start...]))
                 return
             }
             try parseLine(UnsafeRawBufferPointer(rebasing: chunk[start..<newline]))
             start = newline + 1
         }
+    }
+
+    /// The index of the first LF at or after `start` (`memchr`).
+    private static func newline(in chunk: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard let base = chunk.baseAddress, start < chunk.count, let found = memchr(base + start, 0x0A, chunk.count - start) else {
+            return nil
+        }
+        return base.distance(to: UnsafeRawPointer(found))
     }
 
     /// Parses the last line (one without a newline) and returns every event.

@@ -30,7 +30,8 @@ struct JSONParser {
         return value
     }
 
-    /// Parses one JSON object, keeping its members in order (keys are unique).
+    /// Parses one JSON object, keeping its members in order. Its own keys are not checked for
+    /// duplicates (the caller does, while it reads them); nested objects' keys are.
     static func parseObject(_ bytes: UnsafeRawBufferPointer) throws(SyntaxError) -> [(key: String, value: JSONValue)] {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
@@ -62,7 +63,9 @@ struct JSONParser {
         switch peek {
         case UInt8(ascii: "{")?:
             var object: [String: JSONValue] = [:]
-            for member in try members(depth: depth) { object[member.key] = member.value }
+            for member in try members(depth: depth) where object.updateValue(member.value, forKey: member.key) != nil {
+                throw error("duplicate key \"\(member.key.prefix(60))\"")
+            }
             return .object(object)
         case UInt8(ascii: "[")?: return .array(try elements(depth: depth))
         case UInt8(ascii: "\"")?: return .string(try string())
@@ -80,7 +83,6 @@ struct JSONParser {
         index += 1  // {
         var members: [(key: String, value: JSONValue)] = []
         members.reserveCapacity(20)
-        var seen = Set<String>()
         skipWhitespace()
         if peek == UInt8(ascii: "}") {
             index += 1
@@ -90,7 +92,6 @@ struct JSONParser {
             skipWhitespace()
             guard peek == UInt8(ascii: "\"") else { throw error("expected a string key") }
             let key = try string()
-            guard seen.insert(key).inserted else { throw error("duplicate key \"\(key.prefix(60))\"") }
             skipWhitespace()
             guard peek == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
             index += 1
@@ -135,12 +136,16 @@ extension JSONParser {
     fileprivate mutating func string() throws(SyntaxError) -> String {
         index += 1
         let start = index
+        var bits: UInt8 = 0
         while let byte = peek, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
             guard byte >= 0x20 else { throw error("control character in a string") }
+            bits |= byte
             index += 1
         }
         if peek == UInt8(ascii: "\"") {
-            let text = try utf8(start..<index)
+            // ASCII (the common case) is valid UTF-8 as it is; anything else is validated.
+            let text = bits < 0x80 ? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                : try utf8(start..<index)
             index += 1
             return text
         }
@@ -230,6 +235,13 @@ extension JSONParser {
             index += 1
             if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
             guard skipDigits() > 0 else { throw error("invalid number: digits must follow the exponent") }
+        }
+        if isInteger, index - start <= 18 {
+            // Up to 18 digits always fit in Int64: no String, no overflow check.
+            let negative = bytes[start] == UInt8(ascii: "-")
+            var value: Int64 = 0
+            for offset in (negative ? start + 1 : start)..<index { value = value * 10 + Int64(bytes[offset] - UInt8(ascii: "0")) }
+            return .integer(negative ? -value : value)
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let value = Int64(text) { return .integer(value) }

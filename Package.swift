@@ -177,7 +177,7 @@ if Context.environment["PROXY_LEDGER_FUZZ"] == "1" {
         target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitize)]
     }
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
-        ("FuzzSegment", ["Ledger"]),
+        ("FuzzSegment", ["Ledger", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
         ("FuzzEventJSON", ["Ledger"]),
         ("FuzzSquidLog", ["Reconciliation"]),
         ("FuzzWebshareCSV", ["Reconciliation"]),

@@ -134,4 +134,30 @@ struct LedgerFuzzRegressionTests {
         #expect(seen.salvaged >= 10 && seen.skipped.first?.lostSequences == nil)
         #expect(seen.verified.firstFault?.code == .sequenceGap)
     }
+
+    /// FuzzSegment (payload mode): a payload whose event count varint says 2^48 made
+    /// `BatchCodec.decode` reserve room for 2^48 events before reading any (ASan:
+    /// allocation-size-too-big; a trap without it).
+    @Test("an event count the payload's ids cannot back is a corrupt frame, not an allocation")
+    func hugeEventCount() async throws {
+        let events = EventFactory.events(3)
+        var payload = try BatchCodec.encode(events)
+        #expect(payload[1] == 3)
+        payload.replaceSubrange(1..<2, with: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x3F])
+        let error = #expect(throws: LedgerError.self) { try BatchCodec.decode(payload) }
+        #expect(error?.code == .corruptFrame && error?.message.contains("holds the ids of 3") == true)
+
+        let scratch = try TemporaryDirectory("fuzz-count")
+        let writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path, fsyncPolicy: .none))
+        try await writer.close()
+        let genesis = FrameChain.genesis(ledgerID: try #require(try LedgerDirectory(path: scratch.path).ledgerID()), partition: 0)
+        let frame = FrameHeader.makeFrame(
+            baseSequence: 0, recordCount: 3, rawLength: payload.count, earliest: 0, latest: 0, appendedAt: 0,
+            previousDigest: genesis, payload: try Zstd.compress(payload))
+        try Data(frame.bytes).write(to: URL(fileURLWithPath: scratch.path + Self.segment0))
+        let seen = try readAll(scratch.path)
+        #expect(seen.strict?.code == .corruptFrame && seen.strict?.message.contains("holds the ids of 3") == true)
+        #expect(seen.salvaged == 0 && seen.skipped.map(\.lostSequences) == [0..<3])
+        #expect(seen.verified.firstFault?.code == .corruptFrame)
+    }
 }

@@ -33,6 +33,7 @@ echo "fuzz: built ${#targets[@]} targets in $(($(date +%s) - build_start)) s"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/proxy-ledger-fuzz.XXXXXX")
 crashed=0
+failed=0
 summary=()
 for target in "${targets[@]}"; do
     mkdir -p "$work/$target/corpus" "$work/$target/artifacts"
@@ -48,11 +49,16 @@ for target in "${targets[@]}"; do
     [ -n "$runs" ] || runs=$(sed -n 's/^#\([0-9]*\)[[:space:]]*DONE.*/\1/p' "$log" | tail -1)
     [ -n "$runs" ] || runs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | tail -1)
     [ -n "$runs" ] || runs="?"
-    artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
+    # crash-, timeout-, oom- and leak- inputs are failures; a slow-unit- input (slower than
+    # -report_slow_units, 10 s, yet within -timeout) is only reported.
+    artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | grep -v '/slow-unit-' | tail -1)
+    slow=$(sed -n 's/.*Test unit written to \(.*\/slow-unit-.*\)$/\1/p' "$log" | tail -1)
     if [ "$status" -eq 0 ] && [ -z "$artifact" ]; then
         line="$target: $runs executions in $per_target s, no crash"
+        [ -z "$slow" ] || line="$line (a slow input was saved: $slow)"
     else
         crashed=1
+        failed=$((failed + 1))
         line="$target: CRASHED (exit $status) after $runs executions; input: ${artifact:-none saved}; log: $log"
         grep -E "ERROR|Fatal error|SUMMARY|panic|ALARM|out-of-memory" "$log" | head -5 | sed 's/^/    /'
     fi
@@ -63,8 +69,14 @@ done
 echo
 echo "fuzz summary ($per_target s per target):"
 printf '  %s\n' "${summary[@]}"
+# The plain closing line CI logs are read for: a target passed when it ran without a crash.
+echo "fuzz: $((${#targets[@]} - failed)) passed, $failed failed"
 if [ "$crashed" -ne 0 ]; then
     echo "fuzz: a target crashed; the inputs and logs are kept in $work (docs/fuzzing.md: how to turn one into a test)"
     exit 1
 fi
-rm -rf "$work"
+if grep -q "slow input was saved" <<<"${summary[*]}"; then
+    echo "fuzz: the slow inputs and the logs are kept in $work"
+else
+    rm -rf "$work"
+fi

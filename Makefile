@@ -11,7 +11,7 @@ BIN_PATH = $(shell swift build --show-bin-path)
 
 export PROXY_LEDGER_YTDLP := $(YTDLP)
 
-.PHONY: all deps system-deps build test demo bench format clean-lab crash-test
+.PHONY: all deps system-deps build test demo bench fuzz format clean-lab crash-test
 
 all: build
 
@@ -45,6 +45,12 @@ bench: deps
 	swift build -c release --product proxy-ledger-bench
 	swift build -c release --product proxy-ledger
 	$$(swift build -c release --show-bin-path)/proxy-ledger-bench
+
+# libFuzzer targets (docs/fuzzing.md): builds them into .build-fuzz and runs each for SECONDS
+# seconds on a copy of its seed corpus; fails when one crashes, naming the saved input.
+SECONDS ?= 60
+fuzz: system-deps
+	scripts/fuzz.sh $(SECONDS)
 
 format:
 	swift format --in-place --recursive Sources Tests Package.swift

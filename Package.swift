@@ -176,6 +176,43 @@ let package = Package(
     ]
 )
 
+// Fuzz targets (libFuzzer), built only with PROXY_LEDGER_FUZZ=1 so that `swift build` and
+// `swift build --build-tests` never see them: `make fuzz` (scripts/fuzz.sh, docs/fuzzing.md) sets it
+// and builds them into their own scratch path, `.build-fuzz`. libFuzzer brings its own `main`, so
+// each target is compiled as a library (`-parse-as-library`) exporting `LLVMFuzzerTestOneInput`.
+// The library modules they exercise get the fuzzer's coverage instrumentation and AddressSanitizer
+// too; the package dependencies are built as usual.
+if Context.environment["PROXY_LEDGER_FUZZ"] == "1" {
+    let sanitize = ["-sanitize=fuzzer,address"]
+    for target in package.targets where ["Ledger", "Projections", "Reconciliation"].contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitize)]
+    }
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzSegment", ["Ledger", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
+        ("FuzzEventJSON", ["Ledger"]),
+        ("FuzzSquidLog", ["Reconciliation"]),
+        ("FuzzWebshareCSV", ["Reconciliation"]),
+        ("FuzzWebshareStats", ["Reconciliation"]),
+    ]
+    package.targets.append(
+        .target(
+            name: "FuzzSupport",
+            path: "Fuzz/FuzzSupport",
+            swiftSettings: [.unsafeFlags(sanitize), .enableExperimentalFeature("Extern")]
+        ))
+    for fuzz in fuzzTargets {
+        package.products.append(.executable(name: fuzz.name, targets: [fuzz.name]))
+        package.targets.append(
+            .executableTarget(
+                name: fuzz.name,
+                dependencies: fuzz.dependencies + ["FuzzSupport"],
+                path: "Fuzz/\(fuzz.name)",
+                swiftSettings: [.unsafeFlags(sanitize + ["-parse-as-library"])],
+                linkerSettings: [.unsafeFlags(sanitize)]
+            ))
+    }
+}
+
 for target in package.targets where target.type != .system {
     // Swift 6 language mode (tools 6.1) gives strict concurrency checking everywhere.
     target.swiftSettings = (target.swiftSettings ?? []) + [

@@ -179,6 +179,10 @@ enum BatchCodec {
             return value
         }
 
+        // Every event has 16 id bytes: a count the ids cannot back is damage, never an allocation.
+        guard count <= (ids.end - ids.index) / 16 else {
+            throw LedgerError(.corruptFrame, "the payload says \(count) events but holds the ids of \((ids.end - ids.index) / 16)")
+        }
         var events: [ProxyRequestEvent] = []
         events.reserveCapacity(count)
         var timestamp: Int64 = 0

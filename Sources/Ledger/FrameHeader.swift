@@ -91,7 +91,7 @@ struct FrameHeader: Equatable {
     enum Fault: Error, Equatable {
         /// Fewer bytes remain than the header or its payload needs.
         case truncated
-        /// The magic, version or flags are wrong.
+        /// The magic, version or flags are wrong, or the sequences would pass 2^64 - 1.
         case badHeader
         /// The checksum does not match.
         case checksumMismatch
@@ -129,6 +129,11 @@ struct FrameHeader: Equatable {
             rawLength: load(20, UInt32.self), earliestTimestamp: load(24, Int64.self),
             latestTimestamp: load(32, Int64.self), compressedLength: load(40, UInt32.self),
             checksum: load(size - 4, UInt32.self))
+        // Sequences are UInt64 and never wrap: a frame whose last sequence would pass 2^64 - 1 is
+        // damaged, and ``nextSequence`` must not overflow on it.
+        guard !header.baseSequence.addingReportingOverflow(UInt64(header.recordCount)).overflow else {
+            return .failure(.badHeader)
+        }
         if version >= 2 {
             header.appendedAt = load(44, Int64.self)
             header.previousDigest = Array(bytes[(offset + 52)..<(offset + 84)])

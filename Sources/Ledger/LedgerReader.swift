@@ -123,9 +123,12 @@ private struct PartitionWalk {
     mutating func read(path: String, base: UInt64, isFirst: Bool, isNewest: Bool, _ body: ([LedgerRecord]) throws -> Void) throws {
         if isFirst { expected = start }
         if let expected, !chain.accepts(expected: expected, actual: base) {
-            try fault(LedgerError(.sequenceGap, "segment starts at sequence \(base), expected \(expected): sequences "
-                + "\(expected)..<\(base) are missing (a segment was deleted or cut short)", file: path, offset: 0),
-                lost: expected..<base)
+            // A segment named below `expected` overlaps the one before it (a stray copy): nothing is lost.
+            let what = expected < base
+                ? "sequences \(expected)..<\(base) are missing (a segment was deleted or cut short)"
+                : "it overlaps the segment before it"
+            try fault(LedgerError(.sequenceGap, "segment starts at sequence \(base), expected \(expected): \(what)",
+                file: path, offset: 0), lost: expected < base ? expected..<base : nil)
         }
         expected = base
         let bytes = try POSIXFile.readAll(path)

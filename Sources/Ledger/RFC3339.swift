@@ -44,7 +44,8 @@ extension LedgerTimestamp {
     /// Parses an RFC 3339 date-time (`2026-11-01T00:00:00Z`, `2026-11-01T01:00:00.5+01:00`), or a
     /// bare date `YYYY-MM-DD` taken as midnight UTC. Fraction digits past microseconds are truncated.
     ///
-    /// - Returns: `nil` when `text` is not of that form or names an impossible date or time.
+    /// - Returns: `nil` when `text` is not of that form, names an impossible date or time, or an
+    ///   instant outside years 0000 to 9999 once its offset is applied.
     public init?(rfc3339 text: String) {
         var utf8 = Array(text.utf8)
         if utf8.count == 10 { utf8 += Array("T00:00:00Z".utf8) }
@@ -88,8 +89,14 @@ extension LedgerTimestamp {
         let days = daysFromCivil(year, month, day)
         let secondsOfDay = Int64(hour * 3600 + minute * 60 + min(second, 59))
         let seconds = days * 86_400 + secondsOfDay - offsetSeconds
+        // An offset can move a date at either end of the four-digit years past them
+        // (`0000-01-01T00:00:00+01:00`); ``rfc3339`` could not write such an instant back.
+        guard Self.rfc3339Range.contains(seconds * 1_000_000 + micros) else { return nil }
         self.init(microseconds: seconds * 1_000_000 + micros)
     }
+
+    /// The instants RFC 3339 can write, UTC µs: 0000-01-01T00:00:00Z through 9999-12-31T23:59:59.999999Z.
+    static let rfc3339Range: ClosedRange<Int64> = -62_167_219_200_000_000...253_402_300_799_999_999
 }
 
 extension Int64 {

@@ -16,7 +16,7 @@ struct SegmentScan {
         var explanation: String {
             switch kind {
             case .truncated: "frame is truncated (torn write)"
-            case .badHeader: "frame header is not valid (bad magic, version or flags)"
+            case .badHeader: "frame header is not valid (bad magic, version, flags or sequence range)"
             case .checksumMismatch: "frame fails its CRC-32C checksum"
             }
         }

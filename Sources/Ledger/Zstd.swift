@@ -23,8 +23,50 @@ enum Zstd {
     }
 
     /// Decompresses one zstd frame whose decompressed size is exactly `rawLength` bytes.
+    ///
+    /// `rawLength` comes from a frame header that may be damaged (up to 4 GiB), so beyond
+    /// ``initialOutputCapacity`` it is not allocated up front: the output grows with what the frame
+    /// really decodes to, and never past `rawLength`.
     /// - Throws: `LedgerError` `.compression` when the frame does not decode to `rawLength` bytes.
     static func decompress(_ input: UnsafeRawBufferPointer, rawLength: Int) throws -> [UInt8] {
+        if rawLength <= initialOutputCapacity { return try decompressInOneCall(input, rawLength: rawLength) }
+        guard let stream = ZSTD_createDStream() else {
+            throw LedgerError(.compression, "zstd decompress failed: cannot allocate a decompression context")
+        }
+        defer { ZSTD_freeDStream(stream) }
+        var output = [UInt8](repeating: 0, count: initialOutputCapacity)
+        var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+        var written = 0
+        while true {
+            let before = (source.pos, written)
+            let result = output.withUnsafeMutableBytes { destination in
+                var target = ZSTD_outBuffer(dst: destination.baseAddress, size: destination.count, pos: written)
+                defer { written = target.pos }
+                return ZSTD_decompressStream(stream, &target, &source)
+            }
+            if ZSTD_isError(result) != 0 {
+                throw LedgerError(.compression, "zstd decompress failed: \(errorName(result))")
+            }
+            if result == 0, source.pos == source.size { break }  // every frame decoded and flushed
+            if written == output.count, output.count < rawLength {
+                output.append(contentsOf: repeatElement(0, count: min(output.count, rawLength - output.count)))
+            } else if before == (source.pos, written) {  // no progress: more output than room, or input cut short
+                throw LedgerError(.compression, written == rawLength
+                    ? "zstd frame decodes to more than the \(rawLength) bytes the header says"
+                    : "zstd decompress failed: the frame is cut short")
+            }
+        }
+        guard written == rawLength else {
+            throw LedgerError(.compression, "zstd frame decoded to \(written) bytes, header says \(rawLength)")
+        }
+        return output
+    }
+
+    /// The output bytes ``decompress(_:rawLength:)`` allocates first (frames are usually smaller).
+    static let initialOutputCapacity = 1 << 22
+
+    /// One `ZSTD_decompress` call into `rawLength` bytes (at most ``initialOutputCapacity``).
+    private static func decompressInOneCall(_ input: UnsafeRawBufferPointer, rawLength: Int) throws -> [UInt8] {
         var output = [UInt8](repeating: 0, count: rawLength)
         let written = output.withUnsafeMutableBytes { destination in
             ZSTD_decompress(destination.baseAddress, rawLength, input.baseAddress, input.count)

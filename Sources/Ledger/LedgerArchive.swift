@@ -53,17 +53,9 @@ struct ArchiveManifest {
 
     /// Appends `segment` and fsyncs the manifest.
     func append(_ segment: ArchivedSegment) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LedgerError(.io, "cannot open the archive manifest: \(POSIXFile.errorText())", file: path) }
-        defer { close(fd) }
-        let line = "archived\t\(segment.from)\t\(segment.to)\t\(segment.name)\t\(segment.digest)\t\(segment.archive)\t"
-            + "\(segment.archivedAt.rfc3339)\n"
-        let bytes = Array(line.utf8)
-        guard Foundation.write(fd, bytes, bytes.count) == bytes.count else {
-            throw LedgerError(.io, "cannot write the archive manifest: \(POSIXFile.errorText())", file: path)
-        }
-        try POSIXFile.sync(fd, path: path)
-        try POSIXFile.syncDirectory(partitionPath)
+        try POSIXFile.appendDurably(
+            "archived\t\(segment.from)\t\(segment.to)\t\(segment.name)\t\(segment.digest)\t\(segment.archive)\t"
+                + "\(segment.archivedAt.rfc3339)\n", to: path)
     }
 }
 
@@ -109,12 +101,7 @@ public enum LedgerArchiver {
                 throw LedgerError(.invalidArgument, "\(target.path) archives another ledger (id \(existing), this one is \(ledgerID))")
             }
         } else {
-            let text = Array("proxy-ledger ledger\nid \(ledgerID)\n".utf8)
-            let fd = open(target.markerPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw LedgerError(.io, "cannot create the archive marker: \(POSIXFile.errorText())", file: target.markerPath) }
-            defer { close(fd) }
-            try POSIXFile.write(fd, text, at: 0, path: target.markerPath)
-            try POSIXFile.sync(fd, path: target.markerPath)
+            try POSIXFile.writeDurably(Array("proxy-ledger ledger\nid \(ledgerID)\n".utf8), to: target.markerPath, exclusive: true)
         }
     }
 
@@ -132,7 +119,7 @@ public enum LedgerArchiver {
         let digest = FrameChain.hex(FrameChain.digest(of: bytes, range: 0..<bytes.count))
         try FileManager.default.createDirectory(atPath: target.partitionPath(partition), withIntermediateDirectories: true)
         let copy = target.segmentPath(partition: partition, baseSequence: base)
-        try writeDurably(bytes, to: copy)
+        try POSIXFile.writeDurably(bytes, to: copy)
         try checkCopy(copy, digest: digest, path: source)
         let segment = ArchivedSegment(
             from: base, to: last.header.nextSequence, name: (source as NSString).lastPathComponent, digest: digest,
@@ -141,15 +128,6 @@ public enum LedgerArchiver {
         guard unlink(source) == 0 else { throw LedgerError(.io, "cannot remove the archived segment: \(POSIXFile.errorText())", file: source) }
         try POSIXFile.syncDirectory(layout.partitionPath(partition))
         return segment
-    }
-
-    private static func writeDurably(_ bytes: [UInt8], to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LedgerError(.io, "cannot create the archive copy: \(POSIXFile.errorText())", file: path) }
-        defer { close(fd) }
-        try POSIXFile.write(fd, bytes, at: 0, path: path)
-        try POSIXFile.sync(fd, path: path)
-        try POSIXFile.syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
     /// Re-reads the copy: the same SHA-256, and every frame passes its checksum and decodes.

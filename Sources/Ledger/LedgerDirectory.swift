@@ -92,12 +92,7 @@ struct LedgerDirectory {
         if let id = try ledgerID() { return id }
         let id = UUIDText.lowercase(UUID())
         let temporary = markerPath + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LedgerError(.io, "cannot create the ledger marker: \(POSIXFile.errorText())", file: temporary) }
-        defer { close(fd) }
-        let text = Array("proxy-ledger ledger\nid \(id)\n".utf8)
-        try POSIXFile.write(fd, text, at: 0, path: temporary)
-        try POSIXFile.sync(fd, path: temporary)
+        try POSIXFile.writeDurably(Array("proxy-ledger ledger\nid \(id)\n".utf8), to: temporary)
         guard rename(temporary, markerPath) == 0 else {
             throw LedgerError(.io, "cannot install the ledger marker: \(POSIXFile.errorText())", file: markerPath)
         }
@@ -158,6 +153,30 @@ enum POSIXFile {
             let result = fsync(fd)
         #endif
         guard result == 0 else { throw LedgerError(.io, "fsync failed: \(errorText())", file: path) }
+    }
+
+    /// Creates (or, unless `exclusive`, truncates) `path`, writes `bytes`, and fsyncs the file and
+    /// its folder.
+    static func writeDurably(_ bytes: [UInt8], to path: String, exclusive: Bool = false) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | (exclusive ? O_EXCL : O_TRUNC) | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LedgerError(.io, "cannot create: \(errorText())", file: path) }
+        defer { close(fd) }
+        try write(fd, bytes, at: 0, path: path)
+        try sync(fd, path: path)
+        try syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    /// Appends `line` to `path` (created when missing) and fsyncs it.
+    static func appendDurably(_ line: String, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LedgerError(.io, "cannot open: \(errorText())", file: path) }
+        defer { close(fd) }
+        let bytes = Array(line.utf8)
+        guard Foundation.write(fd, bytes, bytes.count) == bytes.count else {
+            throw LedgerError(.io, "cannot append: \(errorText())", file: path)
+        }
+        try sync(fd, path: path)
+        try syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
     /// fsyncs a directory so that a created or renamed entry survives a crash.

@@ -109,17 +109,7 @@ public enum LedgerRecovery {
     /// Writes the copy beside the segment, records the ranges, moves the original into the
     /// quarantine folder and renames the copy into place, fsyncing each step.
     private static func swap(path: String, copy: [UInt8], quarantined: String, ranges: [QuarantinedRange], manifest: QuarantineManifest) throws {
-        let temporary = path + ".recovering"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LedgerError(.io, "cannot create \(temporary): \(POSIXFile.errorText())", file: temporary) }
-        do {
-            try POSIXFile.write(fd, copy, at: 0, path: temporary)
-            try POSIXFile.sync(fd, path: temporary)
-            close(fd)
-        } catch {
-            close(fd)
-            throw error
-        }
+        try POSIXFile.writeDurably(copy, to: path + ".recovering")
         for range in ranges { try manifest.append(range) }
         let destination = manifest.partitionPath + "/" + quarantined
         guard rename(path, destination) == 0 else {

@@ -54,16 +54,8 @@ struct QuarantineManifest {
     /// Appends `range` and fsyncs the manifest (created, with its folder, when missing).
     func append(_ range: QuarantinedRange) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LedgerError(.io, "cannot open the quarantine manifest: \(POSIXFile.errorText())", file: path) }
-        defer { close(fd) }
-        let line = "gap\t\(range.from)\t\(range.to)\t\(range.file)\t\(range.offset)\t\(range.recordedAt.rfc3339)\n"
-        let bytes = Array(line.utf8)
-        guard Foundation.write(fd, bytes, bytes.count) == bytes.count else {
-            throw LedgerError(.io, "cannot write the quarantine manifest: \(POSIXFile.errorText())", file: path)
-        }
-        try POSIXFile.sync(fd, path: path)
-        try POSIXFile.syncDirectory(folder)
+        try POSIXFile.appendDurably(
+            "gap\t\(range.from)\t\(range.to)\t\(range.file)\t\(range.offset)\t\(range.recordedAt.rfc3339)\n", to: path)
     }
 }
 

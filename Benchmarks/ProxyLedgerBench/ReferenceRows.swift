@@ -1,49 +1,7 @@
 import Foundation
-import GRDB
 
 /// References measured in the same run as the figures they bound: what the machine itself can do.
 enum ReferenceRows {
-    /// Loads the rows of `proxy_request_logs` from the rebuilt projection at `rebuilt` into a fresh
-    /// file with the same table and indexes, the fastest plain way: one prepared INSERT, journal
-    /// off, synchronous off, one transaction, indexes created after the load.
-    ///
-    /// - Returns: rows per second (the rows are read into memory before the clock starts).
-    static func rawSQLiteLoad(rebuilt: String, directory: String) throws -> Double {
-        let source = try DatabaseQueue(path: rebuilt)
-        let (table, indexes, rows) = try source.read { db in
-            let table = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'proxy_request_logs'") ?? ""
-            let indexes = try String.fetchAll(
-                db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'proxy_request_logs' AND sql IS NOT NULL")
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM proxy_request_logs").map { Array($0.databaseValues) }
-            return (table, indexes, rows)
-        }
-        try source.close()
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA page_size = 8192; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
-            try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY")
-        }
-        let target = try DatabaseQueue(path: directory + "/raw-load.sqlite", configuration: configuration)
-        let columns = rows.first?.count ?? 0
-        let started = ContinuousClock.now
-        try target.writeWithoutTransaction { db in
-            try db.execute(sql: table)
-            try db.inTransaction {
-                let insert = try db.makeStatement(
-                    sql: "INSERT INTO proxy_request_logs VALUES (\(Array(repeating: "?", count: columns).joined(separator: ", ")))")
-                for row in rows {
-                    insert.setUncheckedArguments(StatementArguments(row))
-                    try insert.execute()
-                }
-                return .commit
-            }
-            for index in indexes { try db.execute(sql: index) }
-        }
-        let rate = Double(rows.count) / (ContinuousClock.now - started).seconds
-        try target.close()
-        return rate
-    }
-
     /// Python's `json.loads` over every line of `file`, timed inside Python (start-up excluded).
     /// - Returns: lines per second, or `nil` when python3 is not there.
     static func pythonJSONLoads(file: String) -> Double? {

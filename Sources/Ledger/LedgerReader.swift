@@ -72,8 +72,15 @@ public struct LedgerReader: Sendable {
                 throw LedgerError(.archived, "sequences \(sequence)..<\(archivedEnd) of partition \(partition) were archived; "
                     + "pass the archive folder (--archive DIR) to read them", file: ArchiveManifest(partitionPath: layout.partitionPath(partition)).path)
             }
+            var end = sequence
             try LedgerReader(directory: archive).scan(partition: partition, from: sequence, salvage: salvage) { records in
-                try body(records.filter { $0.position.sequence < archivedEnd })
+                let wanted = records.filter { $0.position.sequence < archivedEnd }
+                end = max(end, (wanted.last?.position.sequence ?? end) + (wanted.isEmpty ? 0 : 1))
+                try body(wanted)
+            }
+            guard end == archivedEnd || salvage != nil else {
+                throw LedgerError(.sequenceGap, "the archive \(archive) holds partition \(partition) only up to sequence \(end), "
+                    + "but the ledger archived up to \(archivedEnd): is it the right archive folder?")
             }
         }
         let segments = try layout.segments(partition: partition)

@@ -37,6 +37,13 @@ import TestSupport
         #expect(records.map(\.event.eventID) == all.map(\.eventID))
         #expect(records.map(\.position.sequence) == Array(0..<80))
 
+        let wrongArchive = try TemporaryDirectory("archive-wrong")
+        try Data("proxy-ledger ledger\nid x\n".utf8).write(to: URL(fileURLWithPath: wrongArchive.file("LEDGER")))
+        let wrong = #expect(throws: LedgerError.self) {
+            try LedgerReader(directory: scratch.path, archive: wrongArchive.path).scanAll { _ in }
+        }
+        #expect(wrong?.code == .sequenceGap, "an archive that lacks the archived range is an error, never a silent hole")
+
         var fromCheckpoint: [UInt64] = []
         try LedgerReader(directory: scratch.path).scan(partition: 0, from: 45) { fromCheckpoint += $0.map(\.position.sequence) }
         #expect(fromCheckpoint == Array(45..<80), "a projection past the archive needs no archive")

@@ -67,6 +67,11 @@ struct EnqueueOptions: ParsableArguments {
 }
 
 /// Turns a command-line video id or URL into an id, or explains what is wrong.
+/// The video ids of command-line arguments, each checked by ``videoIDArgument(_:position:)``.
+func videoIDArguments(_ texts: [String]) throws -> [String] {
+    try texts.enumerated().map { try videoIDArgument($1, position: $0 + 1) }
+}
+
 func videoIDArgument(_ text: String, position: Int) throws -> String {
     guard let id = YouTubeInput.videoID(from: text) else {
         throw ValidationError(
@@ -172,13 +177,10 @@ struct EnqueueMetadata: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Video ids or URLs.", valueName: "id"))
     var ids: [String]
 
-    func validate() throws {
-        for (index, id) in ids.enumerated() { _ = try videoIDArgument(id, position: index + 1) }
-    }
+    func validate() throws { _ = try videoIDArguments(ids) }
 
     func run() async throws {
-        let videoIDs = try ids.enumerated().map { try videoIDArgument($1, position: $0 + 1) }
-        try await options.enqueue(videoIDs.map { .videoMetadata(videoID: $0) })
+        try await options.enqueue(try videoIDArguments(ids).map { .videoMetadata(videoID: $0) })
     }
 }
 
@@ -200,13 +202,10 @@ struct EnqueueBatch: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Video ids or URLs.", valueName: "id"))
     var ids: [String]
 
-    func validate() throws {
-        for (index, id) in ids.enumerated() { _ = try videoIDArgument(id, position: index + 1) }
-    }
+    func validate() throws { _ = try videoIDArguments(ids) }
 
     func run() async throws {
-        let videoIDs = try ids.enumerated().map { try videoIDArgument($1, position: $0 + 1) }
-        try await options.enqueue([.batchMetadata(videoIDs: videoIDs)])
+        try await options.enqueue([.batchMetadata(videoIDs: try videoIDArguments(ids))])
     }
 }
 

@@ -186,20 +186,11 @@ private struct PartitionWalk {
         salvage(SkippedFrame(file: error.file ?? "", offset: error.offset ?? 0, reason: error.message, lostSequences: lost))
     }
 
-    /// The sequences a bad frame at `offset` hides: up to the next good frame's base, or what the
-    /// damaged header itself claims when nothing good follows.
+    /// The sequences a bad frame at `offset` hides (``SegmentScan/lostEnd(in:fault:next:expected:nextSegmentBase:)``).
     private func lostRange(at offset: Int, next: Int?, bytes: [UInt8]) -> Range<UInt64>? {
-        guard let expected else { return nil }
-        return bytes.withUnsafeBytes { buffer -> Range<UInt64>? in
-            let end: UInt64?
-            if let next, case .success(let header) = FrameHeader.read(buffer, at: next) {
-                end = header.baseSequence
-            } else if case .success(let header) = FrameHeader.readFields(buffer, at: offset), header.baseSequence == expected {
-                end = header.nextSequence
-            } else {
-                end = nil
-            }
-            return end.flatMap { $0 > expected ? expected..<$0 : nil }
-        }
+        guard let expected, let end = SegmentScan.lostEnd(in: bytes, fault: offset, next: next, expected: expected),
+            end > expected
+        else { return nil }
+        return expected..<end
     }
 }

@@ -74,7 +74,8 @@ public enum LedgerRecovery {
             expected = scan.frames.last?.header.nextSequence ?? expected
             guard let fault = scan.fault, !(nextBase == nil && scan.isTornTail(in: bytes)) else { break }
             let next = SegmentScan.nextGoodFrame(after: fault.offset, in: bytes)
-            let end = lostEnd(bytes: bytes, fault: fault.offset, next: next, expected: expected, nextBase: nextBase)
+            let end = SegmentScan.lostEnd(in: bytes, fault: fault.offset, next: next, expected: expected, nextSegmentBase: nextBase)
+                ?? expected
             lost.append((expected, max(expected, end), fault.offset))
             expected = max(expected, end)
             guard let next else { break }
@@ -91,19 +92,6 @@ public enum LedgerRecovery {
         return SegmentRecovery(
             partition: partition, segment: path, quarantinedFile: manifest.partitionPath + "/" + quarantined,
             lostRanges: ranges, eventsKept: kept.reduce(0) { $0 + Int($1.header.recordCount) })
-    }
-
-    /// The end of the sequences a damaged region hides: the next good frame's base, else the next
-    /// segment's base, else what the damaged header claims (when its base is the expected one).
-    private static func lostEnd(bytes: [UInt8], fault: Int, next: Int?, expected: UInt64, nextBase: UInt64?) -> UInt64 {
-        bytes.withUnsafeBytes { buffer in
-            if let next, case .success(let header) = FrameHeader.read(buffer, at: next) { return header.baseSequence }
-            if let nextBase { return nextBase }
-            if case .success(let header) = FrameHeader.readFields(buffer, at: fault), header.baseSequence == expected {
-                return header.nextSequence
-            }
-            return expected
-        }
     }
 
     /// Writes the copy beside the segment, records the ranges, moves the original into the

@@ -82,6 +82,21 @@ struct SegmentScan {
         }
     }
 
+    /// Where the sequences hidden by a bad frame at `fault` end: the base sequence of the next
+    /// good frame `next`, else `nextSegmentBase` when the caller knows it, else what the damaged
+    /// header claims when its base is `expected` (it may be intact); `nil` when nothing tells.
+    /// Shared by the salvaging reader and `recover`.
+    static func lostEnd(in bytes: [UInt8], fault: Int, next: Int?, expected: UInt64, nextSegmentBase: UInt64? = nil) -> UInt64? {
+        bytes.withUnsafeBytes { buffer in
+            if let next, case .success(let header) = FrameHeader.read(buffer, at: next) { return header.baseSequence }
+            if let nextSegmentBase { return nextSegmentBase }
+            if case .success(let header) = FrameHeader.readFields(buffer, at: fault), header.baseSequence == expected {
+                return header.nextSequence
+            }
+            return nil
+        }
+    }
+
     /// Decompresses and decodes the frame at `frame`.
     /// - Throws: `LedgerError` `.corruptFrame` naming `path` and the frame's byte offset.
     static func decode(_ frame: Frame, in bytes: [UInt8], path: String) throws -> (schemaVersion: Int, events: [ProxyRequestEvent]) {

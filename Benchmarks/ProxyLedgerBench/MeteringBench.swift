@@ -7,7 +7,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// `make bench`, metering proxy rows (DESIGN.md §8: ≥ 90 % of direct throughput on a 1 GiB
+/// `make bench`, metering proxy rows (docs/benchmarks.md: ≥ 90 % of direct throughput on a 1 GiB
 /// loopback transfer): the same 1 GiB download through a `CONNECT` tunnel, straight to the
 /// upstream proxy (the baseline, measured in the same run), through ``MeteringProxy`` in front of
 /// it, and through a ``BareRelay`` in front of it (one more hop with nothing in it: the ceiling

@@ -4,7 +4,7 @@ import Ledger
 import Projections
 import Reporting
 
-/// The monthly report target (DESIGN.md §8: a monthly report on 10 M events in under 1 s): the
+/// The monthly report target (docs/benchmarks.md: a monthly report on 10 M events in under 1 s): the
 /// November 2026 finance report, rendered as JSON, from the rollups (`proxy_usage_hourly`,
 /// `proxy_usage_hourly_by_key`) beside the same report computed straight from
 /// `proxy_request_logs` (`UsageSource.requestLogs`), on one projection database.

@@ -3,7 +3,7 @@ import Ledger
 import Projections
 
 // `make bench`: ledger append, rebuild and compression, each beside the seed's way of recording
-// (one SQLite INSERT and commit per request) measured in the same run. Targets: DESIGN.md §8.
+// (one SQLite INSERT and commit per request) measured in the same run. Targets: docs/benchmarks.md.
 
 let count = Int(ProcessInfo.processInfo.environment["BENCH_EVENTS"] ?? "") ?? 300_000
 let root = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-ledger-bench-\(getpid())").path

@@ -112,8 +112,22 @@ public actor SquidGateway: CustomStringConvertible {
     /// Start-up is not cut short by the cancellation of the calling task (a Ctrl-C): it runs to
     /// the end in a task of its own, so that the caller gets the gateway and can stop it, rather
     /// than leaving a Squid without an owner (or cancelling htpasswd while it reads its stdin).
+    ///
+    /// When the port was chosen here (``SquidConfiguration/port`` is `nil`) and Squid exits during
+    /// start-up, it is started twice more on new ports: between finding a free port and Squid
+    /// binding it, a test running beside it may take that port.
     public static func start(_ configuration: SquidConfiguration, logger: Logger) async throws -> SquidGateway {
-        try await Task { try await startUncancelled(configuration, logger: logger) }.value
+        try await Task {
+            var attempt = 1
+            while true {
+                do {
+                    return try await startUncancelled(configuration, logger: logger)
+                } catch let error as ProxyLabError where error.code == .gatewayExited && configuration.port == nil && attempt < 3 {
+                    logger.warning("squid exited during start-up; trying a new port", metadata: ["lab.attempt": "\(attempt)"])
+                    attempt += 1
+                }
+            }
+        }.value
     }
 
     private static func startUncancelled(_ configuration: SquidConfiguration, logger: Logger) async throws -> SquidGateway {

@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries stay at the edge: each is imported by exactly one Swift module.
@@ -115,6 +118,8 @@ let package = Package(
         .target(
             name: "MainJob",
             dependencies: [
+                "Runtime",
+                "Jobs",
                 "Ledger",
                 "Reconciliation",
                 "Projections",
@@ -124,9 +129,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The composition root of `serve` and `demo`: one ServiceGroup of the metering proxy, the
+        // worker pools, the projector and the HTTP server.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "Ledger",
+                "Projections",
+                "ProxyGateway",
+                "Workers",
+                "Jobs",
+                "Reporting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "CLI",
             dependencies: [
+                "Runtime",
                 "Ledger",
                 "Projections",
                 "ProxyGateway",
@@ -169,6 +194,10 @@ let package = Package(
         .testTarget(name: "ProxyGatewayTests", dependencies: ["ProxyGateway", "TestSupport"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Ledger", "TestSupport"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "ProxyGateway", "Ledger", "TestSupport"]),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Runtime", "Jobs", "Ledger", "Projections", "ProxyGateway", "Workers", "ProxyLab", "TestSupport"]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Ledger", "Projections", "ProxyGateway", "Workers", "ProxyLab", "MainJob", "TestSupport"]

@@ -15,7 +15,7 @@ struct DemoCommand: AsyncParsableCommand {
             Starts a real Squid on 127.0.0.1 with Basic auth as the gateway stand-in and a local \
             origin serving caption files, info JSON and channel feeds. Then runs the transcription \
             jobs and channel listings concurrently with yt-dlp through the authenticated gateway, \
-            appends one event per operation to the ledger, replays the ledger into the SQLite \
+            appends one event per operation to the ledger, projects the ledger into the SQLite \
             projection, and prints the usage summary. Re-running appends to the same ledger.
 
             yt-dlp goes through the in-process metering proxy, which adds the gateway credentials \
@@ -41,6 +41,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     @OptionGroup var ledgerOptions: LedgerOptions
     @OptionGroup var databaseOptions: DatabaseOptions
+    @OptionGroup var jobsOptions: JobsDatabaseOptions
 
     @Option(help: ArgumentHelp("Keep the lab's files (Squid log, fixtures, yt-dlp output) here instead of a temporary folder.", valueName: "dir"))
     var labDir: String?
@@ -85,6 +86,7 @@ struct DemoCommand: AsyncParsableCommand {
         try Self.requireKind(of: ledgerOptions.ledger, directory: true, option: "--ledger")
         defer { if temporary { try? FileManager.default.removeItem(atPath: lab) } }
         try createParentDirectory(of: databaseOptions.db)
+        try createParentDirectory(of: jobsOptions.jobsDB)
         var options = LabRunOptions(
             ledgerDirectory: ledgerOptions.ledger, databasePath: databaseOptions.db, labDirectory: lab,
             username: username, password: settings.password ?? LabRunOptions.makeLabPassword(),
@@ -92,6 +94,7 @@ struct DemoCommand: AsyncParsableCommand {
         options.transcriptionJobs = jobs
         options.channelListings = channels
         options.httpsOrigin = httpsOrigin
+        options.jobsDatabasePathOverride = jobsOptions.jobsDB
         var logger = Logger(label: "proxy-ledger.demo")
         logger.logLevel = .warning
         if format == .text {
@@ -108,13 +111,18 @@ struct DemoCommand: AsyncParsableCommand {
                 transcriptions: \(report.transcriptionsSucceeded) ok, \(report.transcriptionsFailed) failed; \
                 channel listings: \(report.channelListingsSucceeded) ok, \(report.channelListingsFailed) failed
                 captions: \(report.usedRealCaptions ? "real (shared/real-inputs)" : "synthetic")
-                events appended: \(report.eventsAppended); \(report.replayInterrupted ? "projection interrupted after \(report.replay.eventsApplied) new rows: run `proxy-ledger replay` to finish it" : "projected: \(report.replay.eventsApplied) new rows")
+                events appended: \(report.eventsAppended); projection: \(report.projectedRows) rows\(unprojected(report))
                 gateway log: \(report.gatewayRequests.count) requests seen by Squid\(temporary ? "" : ", kept at \(lab)/gateway-access.log")
 
                 \(SummaryText.render(report.summary))
 
                 ledger:   \(report.ledgerDirectory)
                 database: \(report.databasePath)
+                jobs:     \(report.jobsDatabasePath)
+
+                next: `proxy-ledger jobs list --jobs-db \(report.jobsDatabasePath)` shows the jobs and their attempts;
+                      `proxy-ledger report --db \(report.databasePath)` prints the cost report;
+                      `proxy-ledger serve` runs the same workers for real, with /debug/proxy and /metrics.
                 """)
         }
         if let interrupted { throw interrupted }
@@ -127,6 +135,12 @@ struct DemoCommand: AsyncParsableCommand {
 }
 
 extension DemoCommand {
+    /// `; N appended but not yet projected (run `proxy-ledger replay`)` when the projection is behind.
+    func unprojected(_ report: LabRunReport) -> String {
+        report.unprojectedEvents == 0
+            ? "" : "; \(report.unprojectedEvents) appended but not yet projected (run `proxy-ledger replay`)"
+    }
+
     /// Fails before anything starts when `path` exists but is a file where a folder is needed,
     /// or the other way round.
     static func requireKind(of path: String, directory: Bool, option: String) throws {

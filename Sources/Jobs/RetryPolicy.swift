@@ -23,7 +23,7 @@ public enum FailureDisposition: Sendable, Hashable {
         case .httpError:
             guard let status = httpStatus, (400...499).contains(status), status != 429 else { return .retry }
             return .discard
-        case .rateLimited, .botCheck, .gatewayThrottled, .connectionError, .timeout, .bandwidthExhausted, .unknown:
+        case .rateLimited, .botCheck, .gatewayThrottled, .connectionError, .timeout, .bandwidthExhausted, .unknown, .interrupted:
             return .retry
         }
     }

@@ -52,6 +52,9 @@ public struct LedgerConfiguration: Sendable {
     var failingSyncNumber: Int?
     /// zstd level for frame payloads (1–19).
     public var compressionLevel: Int32
+    /// Called after every successful fsync of a segment with its duration (for an fsync latency
+    /// histogram). Runs on the writer's thread: keep it short and non-blocking.
+    public var syncObserver: (@Sendable (Duration) -> Void)?
 
     public init(
         directory: String,

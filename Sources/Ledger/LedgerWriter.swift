@@ -57,6 +57,21 @@ public final class LedgerWriter: EventAppending, Sendable {
         return writer
     }
 
+    /// Opens the partition as ``open(_:logger:)`` does, waiting for its lock on a thread of its
+    /// own so that the calling task's thread (a Swift concurrency or event-loop thread) is never
+    /// blocked.
+    ///
+    /// - Throws: As ``open(_:logger:)``.
+    public static func opening(
+        _ configuration: LedgerConfiguration, logger: Logger = Logger(label: "proxy-ledger.ledger")
+    ) async throws -> LedgerWriter {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try open(configuration, logger: logger) })
+            }
+        }
+    }
+
     /// The sequence the next new event will get.
     public var nextSequence: UInt64 {
         queue.sync { segment.nextSequence }

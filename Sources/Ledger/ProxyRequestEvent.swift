@@ -96,6 +96,9 @@ public enum ProxyErrorType: String, Sendable, Hashable, CaseIterable, Codable {
     case notFound = "not_found"
     case httpError = "http_error"
     case unknown
+    /// The operation was stopped by a shutdown (or a cancelled job) while it ran; its event
+    /// carries the bytes counted until then.
+    case interrupted
 }
 
 /// The ledger position of an event: its partition and its sequence number within the partition.

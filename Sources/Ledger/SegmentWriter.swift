@@ -254,7 +254,9 @@ final class SegmentWriter {
             if syncCount == configuration.failingSyncNumber {
                 throw LedgerError(.io, "fsync failed: Input/output error", file: path)
             }
+            let start = ContinuousClock.now
             try POSIXFile.sync(fd, path: path)
+            configuration.syncObserver?(ContinuousClock.now - start)
         } catch let error as LedgerError {
             syncFailure = LedgerError(.io, "\(error.message); the writer refuses further appends until the partition is "
                 + "reopened (a retried batch is then deduplicated)", file: error.file)

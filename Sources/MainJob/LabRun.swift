@@ -1,30 +1,31 @@
 import Foundation
 import Ledger
 import Logging
+import Jobs
 import Projections
 import ProxyGateway
 import ProxyLab
 import Reconciliation
-import Workers
+import Runtime
 
 /// What the main job on the test lab did (`proxy-ledger demo`).
 public struct LabRunReport: Sendable {
-    /// Events appended to the ledger by this run (one per operation).
+    /// Events the run's jobs appended to the ledger (one per operation and attempt).
     public var eventsAppended: Int
     public var transcriptionsSucceeded: Int
     public var transcriptionsFailed: Int
     public var channelListingsSucceeded: Int
     public var channelListingsFailed: Int
-    /// The events of this run, in the order they were acknowledged.
+    /// The events of this run's jobs, in ledger order.
     public var events: [ProxyRequestEvent]
     /// The usage summary over the whole projection after this run.
     public var summary: ProxyUsageSummary
-    /// What replay applied to the projection.
-    public var replay: ReplayResult
-    /// `true` when the run was cancelled (Ctrl-C) before or during the replay: the events are in
-    /// the ledger and `proxy-ledger replay` projects the rest later; ``replay`` counts what was
-    /// projected before it stopped.
-    public var replayInterrupted: Bool
+    /// Rows in `proxy_request_logs` after the projector's last pass.
+    public var projectedRows: Int
+    /// Events in the ledger the projector's last pass had not applied (`replay` applies them).
+    public var unprojectedEvents = 0
+    /// The run's jobs as they ended (completed, discarded, or waiting on a paused component).
+    public var jobs: [Job]
     /// Squid's access log entries (the "vendor-reported usage"), read before the lab stopped.
     public var gatewayLog: [VendorRecord]
     /// ``gatewayLog`` without the 0-byte lines of connections that sent no request (Squid logs
@@ -32,8 +33,9 @@ public struct LabRunReport: Sendable {
     public var gatewayRequests: [VendorRecord] { gatewayLog.filter { $0.bytes > 0 } }
     public var ledgerDirectory: String
     public var databasePath: String
+    public var jobsDatabasePath: String
     public var labDirectory: String
-    /// Whether captions came from `shared/real-inputs` (true) or were synthetic.
+    /// Whether captions came from real captured files (true) or were synthetic.
     public var usedRealCaptions: Bool
 }
 
@@ -60,6 +62,15 @@ public struct LabRunOptions: Sendable {
     public var httpsOrigin = false
     /// The yt-dlp executable.
     public var ytDlpPath: String
+    /// The job queue's SQLite file; `nil` = `jobs.sqlite` beside ``databasePath``.
+    public var jobsDatabasePathOverride: String?
+    /// The job queue's SQLite file.
+    public var jobsDatabasePath: String {
+        jobsDatabasePathOverride
+            ?? URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("jobs.sqlite").path
+    }
+    /// The HTTP API's port while the demo runs; 0 picks a free one.
+    public var listenPort = 0
 
     public init(
         ledgerDirectory: String, databasePath: String, labDirectory: String, username: String, password: String,
@@ -81,88 +92,119 @@ public struct LabRunOptions: Sendable {
 }
 
 /// The main job, end to end on the local lab: Squid with Basic auth as the gateway, a local origin
-/// with captions and channel feeds, and real yt-dlp. Transcription jobs and channel listings run
-/// concurrently through the authenticated gateway; each operation appends one event to the
-/// ledger; the projection is then brought up to date and summarised.
+/// with captions and channel feeds, and real yt-dlp, driven through the same composition as
+/// `proxy-ledger serve` (``ServeRuntime``). The transcriptions and channel listings are enqueued in
+/// the durable job queue, the worker pools run them concurrently through the metering proxy and
+/// the authenticated gateway, each operation appends one event, and the projector keeps the
+/// SQLite projection up to date. The run stops once every job it enqueued is finished (or its
+/// component is paused on `auth_failure`).
 public enum LabRun {
     /// Runs the job. The lab is stopped before this returns; its files stay in `labDirectory`.
     ///
     /// - Throws: `ProxyLabError` when Squid or the origin cannot start, `LedgerError` when the
-    ///   ledger cannot be opened (for example `.locked` by another writer), `ProjectionError`
-    ///   from the replay. Failed operations do not throw: they are recorded as failed events.
+    ///   ledger cannot be opened (for example `.locked` by another writer), `ProjectionError` or
+    ///   `JobStoreError` when a store cannot be opened. Failed operations do not throw: they are
+    ///   recorded as failed events.
     public static func run(_ options: LabRunOptions, logger: Logger) async throws -> LabRunReport {
-        let writer = try LedgerWriter.open(
-            LedgerConfiguration(directory: options.ledgerDirectory, fsyncPolicy: options.fsyncPolicy), logger: logger)
-        let recorder = RecordingSink(writer: writer)
-        let run: (Int, Int, Int, Int, [VendorRecord], Bool)
-        do {
-            run = try await withProxyLab(
-                directory: options.labDirectory, videoCount: options.transcriptionJobs,
-                channelCount: options.channelListings, username: options.username, password: options.password,
-                httpsOrigin: options.httpsOrigin, logger: logger
-            ) { lab in
-                try linkGatewayLog(lab)
-                let settings = ProxySettings(
-                    enabled: true, gatewayHost: lab.gateway.host, gatewayPort: lab.gateway.port,
-                    username: options.username, password: options.clientPassword ?? options.password,
-                    useBackbone: false, maxConcurrency: options.maxConcurrency)
-                // yt-dlp goes through the in-process meter: bytes are counted on the wire, and its
-                // argv holds a one-time token instead of the gateway password.
-                let meter = try await MeteringProxy.start(
-                    upstream: MeteringUpstream(
-                        host: lab.gateway.host, port: lab.gateway.port, username: options.username,
-                        password: options.clientPassword ?? options.password),
-                    logger: logger)
-                let counters = RateLimitCounters()
-                func producer(_ component: ProxyComponent) throws -> ProducerConfiguration {
-                    var configuration = ProducerConfiguration(
-                        ytDlpPath: options.ytDlpPath, proxyService: try ProxyService(settings: settings, component: component),
-                        sink: recorder, counters: counters, logger: logger, meter: meter)
-                    if options.httpsOrigin { configuration.extraArguments = ["--no-check-certificates"] }
-                    return configuration
-                }
-                let transcriber = TranscribeWorker(configuration: try producer(.transcribe), outputDirectory: lab.outputDirectory)
-                let browser = ChannelBrowser(configuration: try producer(.api))
-                let transcriptions = JobQueue(lab.fixtures.videos.map { video in
-                    TranscriptionJob(videoID: video.id, source: .infoJSON(path: video.infoJSONPath))
-                })
-                let listings = JobQueue(lab.fixtures.channels)
-                async let transcribed = BaseWorker(proxyService: transcriber.configuration.proxyService, logger: logger) {
-                    try await transcriber.transcribe($0)
-                }.drain(transcriptions)
-                async let listed = BaseWorker(proxyService: browser.configuration.proxyService, logger: logger) {
-                    (channel: LabChannelFixture) in
-                    try await browser.listChannel(url: channel.feedURL, channelName: channel.name,
-                        context: OperationContext(jobID: UUID().uuidString.lowercased()))
-                }.drain(listings)
-                let (t, l) = await (transcribed, listed)
-                _ = await meter.shutdown(grace: .seconds(2))
-                let transcribedOK = t.filter(\.succeeded).count
-                let listedOK = l.filter(\.succeeded).count
-                return (transcribedOK, t.count - transcribedOK, listedOK, l.count - listedOK,
-                        try lab.gateway.accessLogEntries(), lab.fixtures.usesRealCaptions)
-            }
-        } catch {
-            try? await writer.close()
-            throw error
+        let outcome = try await withProxyLab(
+            directory: options.labDirectory, videoCount: options.transcriptionJobs,
+            channelCount: options.channelListings, username: options.username, password: options.password,
+            httpsOrigin: options.httpsOrigin, logger: logger
+        ) { lab in
+            try linkGatewayLog(lab)
+            let runtime = try await ServeRuntime.start(
+                options: serveOptions(options, lab: lab), settings: { [settings = labSettings(options, lab: lab)] in settings },
+                logger: logger)
+            let jobs = try await runJobs(on: runtime, lab: lab)
+            return (jobs, try lab.gateway.accessLogEntries(), lab.fixtures.usesRealCaptions, runtime.projectorStatus.lagEvents)
         }
-        try await writer.close()
+        var report = try report(options, jobs: outcome.0, gatewayLog: outcome.1, usedRealCaptions: outcome.2)
+        report.unprojectedEvents = outcome.3
+        return report
+    }
 
+    /// Enqueues the lab's videos and channels, runs the runtime until they are done, and stops it.
+    private static func runJobs(on runtime: ServeRuntime, lab: LabEnvironment) async throws -> [Job] {
+        let requests =
+            lab.fixtures.videos.map { JobRequest(.transcribe(.infoJSON(path: $0.infoJSONPath))) }
+            + lab.fixtures.channels.map { JobRequest(.channelListing(channel: "@" + $0.name, limit: nil)) }
+        let enqueued = try await runtime.jobs.enqueue(requests, now: JobClock.now()).map(\.job.id)
+        return try await withThrowingTaskGroup(of: [Job]?.self) { group in
+            group.addTask { try await runtime.run(); return nil }
+            group.addTask {
+                defer { Task { await runtime.triggerGracefulShutdown() } }
+                return try await waitUntilSettled(enqueued, store: runtime.jobs)
+            }
+            var finished: [Job] = []
+            for try await result in group { if let result { finished = result } }
+            return finished
+        }
+    }
+
+    /// Polls until no job of `ids` is due or running (each is completed, discarded or cancelled,
+    /// or waits on a paused component), or the task is cancelled.
+    private static func waitUntilSettled(_ ids: [String], store: any JobStore) async throws -> [Job] {
+        while true {
+            let stats = try await store.stats(now: JobClock.now())
+            let paused = Set(stats.pausedComponents.map(\.component))
+            var jobs: [Job] = []
+            for id in ids { if let job = try await store.job(id: id) { jobs.append(job) } }
+            let open = jobs.filter { job in
+                switch job.state {
+                case .completed, .discarded, .cancelled: false
+                case .running: true
+                case .available, .retryable: !paused.contains(job.component)
+                }
+            }
+            if open.isEmpty || Task.isCancelled { return jobs }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    private static func labSettings(_ options: LabRunOptions, lab: LabEnvironment) -> ProxySettings {
+        ProxySettings(
+            enabled: true, gatewayHost: lab.gateway.host, gatewayPort: lab.gateway.port, username: options.username,
+            password: options.clientPassword ?? options.password, useBackbone: false, maxConcurrency: options.maxConcurrency)
+    }
+
+    private static func serveOptions(_ options: LabRunOptions, lab: LabEnvironment) -> ServeOptions {
+        var serve = ServeOptions(
+            ledgerDirectory: options.ledgerDirectory, databasePath: options.databasePath,
+            jobsDatabasePath: options.jobsDatabasePath, outputDirectory: lab.outputDirectory, ytDlpPath: options.ytDlpPath)
+        serve.listenPort = options.listenPort
+        serve.fsyncPolicy = options.fsyncPolicy
+        serve.pollInterval = .milliseconds(100)
+        serve.connectivityTarget = lab.origin.baseURL + "/"
+        if options.httpsOrigin { serve.extraYtDlpArguments = ["--no-check-certificates"] }
+        for channel in lab.fixtures.channels { serve.channelURLs["@" + channel.name] = channel.feedURL }
+        return serve
+    }
+
+    /// Reads back what the run's jobs appended and what the projection says.
+    private static func report(_ options: LabRunOptions, jobs: [Job], gatewayLog: [VendorRecord], usedRealCaptions: Bool) throws -> LabRunReport {
+        let ids = Set(jobs.map(\.id))
+        var events: [ProxyRequestEvent] = []
+        try LedgerReader(directory: options.ledgerDirectory).scanAll { records in
+            for record in records {
+                if let job = record.event.jobID, ids.contains(job) { events.append(record.event) }
+            }
+        }
         let store = try ProjectionStore(path: options.databasePath)
-        // After a Ctrl-C the events are safe in the ledger; projecting them can wait for `replay`
-        // (a replay in progress stops after its current transaction).
-        let replay =
-            Task.isCancelled
-            ? ReplayResult(stoppedEarly: true)
-            : try Projector(store: store).replay(from: try LedgerReader(directory: options.ledgerDirectory))
+        defer { try? store.close() }
+        let projected = try store.requestLogCount()
         let summary = try store.summary(since: nil)
-        try store.close()
-        let events = await recorder.events
+        func count(_ kind: JobKind, _ state: JobState?) -> Int {
+            jobs.filter { $0.kind == kind && (state == nil || $0.state == state) }.count
+        }
+        let transcribed = count(.transcribe, .completed)
+        let listed = count(.channelListing, .completed)
         return LabRunReport(
-            eventsAppended: events.count, transcriptionsSucceeded: run.0, transcriptionsFailed: run.1,
-            channelListingsSucceeded: run.2, channelListingsFailed: run.3, events: events, summary: summary,
-            replay: replay, replayInterrupted: replay.stoppedEarly, gatewayLog: run.4, ledgerDirectory: options.ledgerDirectory,
-            databasePath: options.databasePath, labDirectory: options.labDirectory, usedRealCaptions: run.5)
+            eventsAppended: events.count, transcriptionsSucceeded: transcribed,
+            transcriptionsFailed: count(.transcribe, nil) - transcribed, channelListingsSucceeded: listed,
+            channelListingsFailed: count(.channelListing, nil) - listed, events: events, summary: summary,
+            projectedRows: projected, jobs: jobs, gatewayLog: gatewayLog, ledgerDirectory: options.ledgerDirectory,
+            databasePath: options.databasePath, jobsDatabasePath: options.jobsDatabasePath, labDirectory: options.labDirectory,
+            usedRealCaptions: usedRealCaptions)
     }
 }
 
@@ -176,20 +218,4 @@ private func linkGatewayLog(_ lab: LabEnvironment) throws {
     }
     try? FileManager.default.removeItem(atPath: link)
     try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: lab.gateway.accessLogPath)
-}
-
-/// Appends to the ledger and remembers what this run appended.
-private actor RecordingSink: EventAppending {
-    let writer: LedgerWriter
-    private(set) var events: [ProxyRequestEvent] = []
-
-    init(writer: LedgerWriter) { self.writer = writer }
-
-    nonisolated func append(_ events: [ProxyRequestEvent]) async throws -> [AppendAcknowledgement] {
-        let acks = try await writer.append(events)
-        await remember(events)
-        return acks
-    }
-
-    private func remember(_ appended: [ProxyRequestEvent]) { events += appended }
 }

@@ -10,6 +10,7 @@ import NIOPosix
 ///   content type by extension (`.json`, `.json3`, `.rss`, `.xml`, `.vtt`, …).
 /// - `GET /status/429/...` (any 3-digit status) answers that status with a short text body, to
 ///   exercise error classification.
+/// - `/delay/MS/…` and `/flaky/N/KEY/…` slow down or throttle a request (``OriginFaults``).
 /// - Missing files give 404, other methods 405. Paths containing `..` give 404.
 ///
 /// Files are read per request, so fixtures written after start-up are served.
@@ -47,13 +48,14 @@ public final class OriginServer: Sendable, CustomStringConvertible {
     ) async throws -> OriginServer {
         try? FileManager.default.createDirectory(atPath: rootDirectory, withIntermediateDirectories: true)
         let root = URL(fileURLWithPath: rootDirectory).standardizedFileURL.path
+        let faults = OriginFaults()
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(OriginHTTPHandler(root: root, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(OriginHTTPHandler(root: root, faults: faults, logger: logger))
                 }
             }
         do {
@@ -101,11 +103,13 @@ final class OriginHTTPHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let root: String
+    private let faults: OriginFaults
     private let logger: Logger
     private var head: HTTPRequestHead?
 
-    init(root: String, logger: Logger) {
+    init(root: String, faults: OriginFaults, logger: Logger) {
         self.root = root
+        self.faults = faults
         self.logger = logger
     }
 
@@ -120,8 +124,23 @@ final class OriginHTTPHandler: ChannelInboundHandler {
     }
 
     private func respond(context: ChannelHandlerContext, to request: HTTPRequestHead) {
-        let (status, contentType, body) = OriginRoutes.resolve(method: request.method, uri: request.uri, root: root)
+        let plan = faults.plan(for: request.uri)
+        guard plan.delayMilliseconds > 0 else { return send(context: context, to: request, plan: plan) }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .milliseconds(plan.delayMilliseconds)) {
+            let (handler, context) = bound.value
+            handler.send(context: context, to: request, plan: plan)
+        }
+    }
+
+    private func send(context: ChannelHandlerContext, to request: HTTPRequestHead, plan: OriginFaults.Plan) {
+        guard context.channel.isActive else { return }
+        var (status, contentType, body) = OriginRoutes.resolve(method: request.method, uri: plan.uri, root: root)
         var headers = HTTPHeaders()
+        if plan.throttled {
+            (status, contentType, body) = (.tooManyRequests, "text/plain; charset=utf-8", Array("429 Too Many Requests\n".utf8))
+            headers.add(name: "Retry-After", value: "1")
+        }
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: String(body.count))
         headers.add(name: "Connection", value: request.isKeepAlive ? "keep-alive" : "close")

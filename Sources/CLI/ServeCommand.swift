@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Logging
+import ProxyGateway
+import ProxyLab
+import Runtime
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the workers, the projector and the HTTP API as one service until SIGTERM.",
+        discussion: """
+            One process, one ServiceGroup: the transcription and browsing worker pools claim jobs \
+            from the durable queue (--jobs-db; fill it with `proxy-ledger enqueue` or POST \
+            /api/jobs), run yt-dlp through the in-process metering proxy and the gateway that \
+            PROXY_* configures, and append one event per operation (with the job id and attempt) \
+            to the ledger; the projector keeps the SQLite projection within a second of the \
+            ledger; the HTTP server answers on --listen.
+
+            Endpoints: /healthz, /readyz, /debug/connectivity, /debug/proxy?since=T, /metrics, \
+            POST /api/jobs, GET /api/jobs?state=S, GET /api/jobs/ID, GET \
+            /api/channels/CHANNEL/videos?limit=N, GET /api/videos/ID, POST /api/videos/batch, and \
+            a status page at /. Binding an address other than loopback needs --auth-token-file; \
+            every request but /healthz must then carry `Authorization: Bearer TOKEN`.
+
+            Jobs run at once per component: PROXY_MAX_CONCURRENCY with the proxy on (0 = up to \
+            32), one at a time with it off. A job whose credentials the gateway refuses (407) \
+            pauses its component: /readyz turns 503 until `proxy-ledger jobs resume COMPONENT`.
+
+            SIGTERM or SIGINT: claiming stops, jobs in flight may finish within \
+            --shutdown-grace, the rest are interrupted (their events carry the bytes counted so \
+            far and error_type interrupted, and their jobs go back to available without using up \
+            an attempt), the projection catches up, and serve exits 0. After a crash (kill -9) a \
+            running job's lease expires and the job runs again with a higher attempt number.
+            """
+    )
+
+    @OptionGroup var ledgerOptions: LedgerOptions
+    @OptionGroup var databaseOptions: DatabaseOptions
+    @OptionGroup var jobsOptions: JobsDatabaseOptions
+    @OptionGroup var lockOptions: LockOptions
+
+    @Option(help: ArgumentHelp("The HTTP address; port 0 picks a free one.", valueName: "host:port"))
+    var listen: String = "127.0.0.1:8080"
+
+    @Option(help: ArgumentHelp("A file holding the bearer token the HTTP API requires (needed to bind beyond loopback).", valueName: "file"))
+    var authTokenFile: String?
+
+    @Option(help: ArgumentHelp("Where transcripts are written, one file per video.", valueName: "dir"))
+    var output: String = ".proxy-ledger/transcripts"
+
+    @Option(help: ArgumentHelp("Seconds jobs in flight may run on after SIGTERM before they are interrupted.", valueName: "seconds"))
+    var shutdownGrace: Double = 30
+
+    @Option(help: ArgumentHelp("Seconds a running job's lease lasts (renewed every third of it).", valueName: "seconds"))
+    var lease: Double = 60
+
+    @Option(help: "When the ledger fsyncs: always, interval[:MS] or none.")
+    var fsync: FsyncPolicy = .always
+
+    func validate() throws {
+        _ = try Self.parseListen(listen)
+        guard shutdownGrace >= 0, shutdownGrace <= 86_400 else { throw ValidationError("--shutdown-grace must be 0 to 86400 seconds") }
+        guard lease >= 1, lease <= 86_400 else { throw ValidationError("--lease must be 1 to 86400 seconds") }
+    }
+
+    func run() async throws {
+        let settings = try ProxySettings.fromEnvironment()
+        guard let ytDlp = YtDlp.locate() else {
+            throw CommandFailure("yt-dlp not found: run `make deps`, or set PROXY_LEDGER_YTDLP to its path")
+        }
+        var options = ServeOptions(
+            ledgerDirectory: ledgerOptions.ledger, databasePath: databaseOptions.db, jobsDatabasePath: jobsOptions.jobsDB,
+            outputDirectory: output, ytDlpPath: ytDlp)
+        (options.listenHost, options.listenPort) = try Self.parseListen(listen)
+        options.authToken = try authTokenFile.map(Self.readToken)
+        options.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1_000))
+        options.leaseDuration = .milliseconds(Int64(lease * 1_000))
+        options.fsyncPolicy = fsync
+        options.lockTimeout = lockOptions.duration
+        do { try options.validate() } catch let error as RuntimeError { throw CommandFailure(error.message) }
+        for path in [databaseOptions.db, jobsOptions.jobsDB] { try createParentDirectory(of: path) }
+        var logger = Logger(label: "proxy-ledger.serve")
+        logger.logLevel = .info
+        let host = Self.display(options.listenHost)
+        try await reportingLedgerErrors { [options] in
+            let runtime = try await ServeRuntime.start(options: options, settings: { settings }, logger: logger)
+            Task {
+                let port = await runtime.listeningPort()
+                printError("serving on http://\(host):\(port)/ (SIGTERM or Ctrl-C drains and stops)")
+            }
+            try await runtime.run(gracefulShutdownSignals: [.sigterm, .sigint])
+        }
+    }
+
+    /// `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (loopback).
+    static func parseListen(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port)
+        else { throw ValidationError("--listen must be HOST:PORT, for example 127.0.0.1:8080, not \(text)") }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+
+    static func display(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
+
+    /// The token in `path`, without its trailing newline.
+    static func readToken(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandFailure("cannot read the auth token file \(path)")
+        }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else { throw CommandFailure("the auth token file \(path) is empty") }
+        return token
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Jobs
+import Ledger
+import Logging
+import ProxyGateway
+import Workers
+
+/// What one attempt of a job came to, for the job store.
+enum AttemptOutcome: Sendable, Equatable {
+    /// The operation succeeded; `result` is recorded on the job (a path or JSON text).
+    case completed(result: String?)
+    /// The operation failed with this class; the retry policy decides what follows.
+    case failed(errorType: ProxyErrorType, httpStatus: Int?, message: String)
+    /// The operation was stopped (shutdown or a lost lease); its event says `interrupted`.
+    case interrupted
+}
+
+/// Runs one attempt of a job with the producers of the `Workers` module, on the proxy settings
+/// current when the attempt starts, so a settings reload applies from the next job.
+struct JobExecutor: Sendable {
+    let settings: @Sendable () -> ProxySettings
+    let meters: MeteringPool
+    let sink: any EventAppending
+    let counters: RateLimitCounters
+    let ytDlpPath: String
+    let outputDirectory: String
+    let extraArguments: [String]
+    /// Maps a channel-listing job's channel (an `@handle` or a URL) to the URL yt-dlp lists.
+    let channelURL: @Sendable (String) -> String
+    let operationTimeout: Duration
+    let logger: Logger
+
+    /// Runs `job`'s operation once; the events it appends carry the job's id and attempt.
+    func run(_ job: Job) async -> AttemptOutcome {
+        let context = OperationContext(jobID: job.id, correlationID: job.id, attempt: job.attempt)
+        do {
+            return .completed(result: try await perform(job.payload, context: context))
+        } catch let error as WorkerError {
+            if error.failure?.errorType == .interrupted || (Task.isCancelled && error.code != .operationFailed) {
+                return .interrupted
+            }
+            let errorType = error.failure?.errorType ?? .unknown
+            return .failed(errorType: errorType, httpStatus: error.failure?.httpStatus, message: error.message)
+        } catch {
+            return Task.isCancelled ? .interrupted : .failed(errorType: .unknown, httpStatus: nil, message: "\(error)")
+        }
+    }
+
+    func perform(_ payload: JobPayload, context: OperationContext) async throws -> String? {
+        switch payload {
+        case .transcribe(let source):
+            let job = try transcriptionJob(source, context: context)
+            let worker = TranscribeWorker(configuration: try await producer(.transcribe), outputDirectory: outputDirectory)
+            return try await worker.transcribe(job).subtitleFiles.first
+        case .channelListing(let channel, let limit):
+            let browser = ChannelBrowser(
+                configuration: try await producer(.api, extra: limit.map { ["--playlist-end", "\($0)"] } ?? []))
+            let listing = try await browser.listChannel(url: channelURL(channel), channelName: channel, context: context)
+            let ids = listing.entries.prefix(limit ?? Int.max).map(\.id)
+            return JobResultText.json(["title": listing.title as Any? ?? NSNull(), "video_ids": Array(ids)])
+        case .videoMetadata(let id):
+            let browser = ChannelBrowser(configuration: try await producer(.api))
+            let metadata = try await browser.videoMetadata(.url(Self.watchURL(id)), videoID: id, context: context)
+            return JobResultText.json(JobResultText.fields(of: metadata))
+        case .batchMetadata(let ids):
+            let browser = ChannelBrowser(configuration: try await producer(.api))
+            let batch = try await browser.batchMetadata(ids.map { .url(Self.watchURL($0)) }, context: context)
+            if let failure = batch.failure {
+                throw WorkerError(.operationFailed, "metadata batch failed", failure: failure, event: batch.event)
+            }
+            return JobResultText.json(["videos": batch.videos.map(JobResultText.fields(of:))])
+        }
+    }
+
+    private func producer(_ component: ProxyComponent, extra: [String] = []) async throws -> ProducerConfiguration {
+        let service = try ProxyService(settings: settings(), component: component)
+        var configuration = ProducerConfiguration(
+            ytDlpPath: ytDlpPath, proxyService: service, sink: sink, counters: counters, timeout: operationTimeout,
+            logger: logger, meter: try await meters.meter(for: service))
+        configuration.extraArguments = extraArguments + extra
+        return configuration
+    }
+
+    private func transcriptionJob(_ source: TranscribeSource, context: OperationContext) throws -> TranscriptionJob {
+        let (id, videoSource): (String, VideoSource)
+        switch source {
+        case .video(let videoID): (id, videoSource) = (videoID, .url(Self.watchURL(videoID)))
+        case .infoJSON(let path): (id, videoSource) = (try Self.videoID(inInfoJSON: path), .infoJSON(path: path))
+        }
+        return TranscriptionJob(
+            videoID: id, source: videoSource, jobID: context.jobID ?? UUID().uuidString.lowercased(),
+            correlationID: context.correlationID, attempt: context.attempt)
+    }
+
+    static func watchURL(_ id: String) -> String { "https://www.youtube.com/watch?v=\(id)" }
+
+    /// The `id` field of a yt-dlp info JSON file.
+    static func videoID(inInfoJSON path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let id = object["id"] as? String, YouTubeInput.isVideoID(id)
+        else {
+            throw WorkerError(
+                .operationFailed, "\(path) is not a readable yt-dlp info JSON file with a video id",
+                failure: YtDlpFailure(errorType: .notFound, httpStatus: nil, message: "no info JSON at \(path)"))
+        }
+        return id
+    }
+}
+
+/// The job results the store records: compact JSON text with sorted keys.
+enum JobResultText {
+    static func json(_ object: [String: Any]) -> String? {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func fields(of metadata: VideoMetadata) -> [String: Any] {
+        var fields: [String: Any] = ["id": metadata.id]
+        if let title = metadata.title { fields["title"] = title }
+        if let channel = metadata.channel { fields["channel"] = channel }
+        if let duration = metadata.durationSeconds { fields["duration_seconds"] = duration }
+        if let url = metadata.webpageURL { fields["webpage_url"] = url }
+        return fields
+    }
+}

@@ -124,3 +124,41 @@ enum JobResultText {
         return fields
     }
 }
+
+extension JobExecutor {
+    /// The event of an attempt whose worker died (its lease expired and this claim took the job
+    /// over): `error_type` `interrupted`, no measured bytes (the meter died with the worker; the
+    /// gateway's own log has them for `reconcile`), so that every operation the gateway carried
+    /// has an event.
+    ///
+    /// - Throws: The sink's error.
+    func recordLostAttempt(_ lost: JobAttempt, of job: Job) async throws {
+        let videoID: String? =
+            switch job.payload {
+            case .transcribe(.video(let id)), .videoMetadata(let id): id
+            case .transcribe(.infoJSON(let path)): try? Self.videoID(inInfoJSON: path)
+            case .channelListing, .batchMetadata: nil
+            }
+        var channel: String?
+        if case .channelListing(let name, _) = job.payload { channel = name }
+        let duration = lost.endedAt.map { max(0, ($0 - lost.startedAt) / 1_000) } ?? 0
+        let event = ProxyRequestEvent(
+            timestamp: LedgerTimestamp(microseconds: lost.startedAt), component: job.component,
+            operation: Self.operation(of: job.kind), videoID: videoID, channelName: channel, jobID: job.id,
+            correlationID: job.id, success: false, errorType: .interrupted, httpStatus: nil, requestBytes: nil,
+            responseBytes: nil, estimatedBytes: nil, bytesMeasured: false, durationMS: duration,
+            proxied: (try? ProxyService(settings: settings(), component: ProxyComponent(rawValue: job.component) ?? .transcribe))?.isEnabled ?? false,
+            attempt: lost.attempt)
+        _ = try await sink.append([event])
+    }
+
+    /// The `operation` of a job kind's events.
+    static func operation(of kind: JobKind) -> String {
+        switch kind {
+        case .transcribe: TranscribeWorker.operation
+        case .channelListing: "channel-listing"
+        case .videoMetadata: "video-metadata"
+        case .batchMetadata: "batch-metadata"
+        }
+    }
+}

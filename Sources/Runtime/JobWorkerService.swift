@@ -94,6 +94,7 @@ struct JobWorkerService: Service {
 
     /// Runs one attempt while renewing its lease, then records its outcome in the store.
     private func attempt(_ job: Job) async {
+        await recordTakeover(of: job)
         let (outcome, leaseLost) = await withTaskGroup(of: (AttemptOutcome?, Bool).self) { group in
             group.addTask { (await executor.run(job), false) }
             group.addTask { await renew(job) ? (nil, false) : (nil, true) }
@@ -118,6 +119,20 @@ struct JobWorkerService: Service {
         }
         await settle(job, outcome)
         await onQueueChange()
+    }
+
+    /// When this claim took the job over from a worker that died, appends the dead attempt's event.
+    private func recordTakeover(of job: Job) async {
+        guard job.attempt > 1 else { return }
+        do {
+            let attempts = try await store.attempts(jobID: job.id)
+            guard let lost = attempts.last(where: { $0.attempt < job.attempt }), lost.outcome == .leaseExpired else { return }
+            try await executor.recordLostAttempt(lost, of: job)
+            logger.warning("took over a job whose worker died; its lost attempt is recorded as interrupted",
+                metadata: ["job.id": "\(job.id)", "job.lost_attempt": "\(lost.attempt)", "job.lost_worker": "\(lost.workerID)"])
+        } catch {
+            logger.error("recording a lost attempt failed", metadata: ["job.id": "\(job.id)", "worker.error": "\(error)"])
+        }
     }
 
     /// Renews the lease every third of its duration until cancelled (`true`) or lost (`false`).

@@ -45,7 +45,7 @@ import TestSupport
         let verification = try LedgerVerifier.verify(directory: options.ledgerDirectory)
         #expect(verification.isClean)
         #expect(verification.events == 22)
-        #expect(report.replay.eventsApplied == 22)
+        #expect(report.projectedRows == 22)
         let store = try ProjectionStore(path: options.databasePath)
         #expect(try store.requestLogCount() == 22)
         let summary = try store.summary(since: nil)

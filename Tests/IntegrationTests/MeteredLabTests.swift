@@ -168,7 +168,7 @@ import TestSupport
         #expect(process.terminationReason == .exit && process.terminationStatus == 130)
         #expect(try !Self.processes(mentioning: squidConfig), "no Squid is left running")
         let printed = try String(contentsOfFile: root + "/stdout.txt", encoding: .utf8)
-        #expect(printed.contains("projection interrupted after 0 new rows"), "it says what is true: \(printed)")
+        #expect(!printed.contains("projection interrupted"), "the projector ran to the end: \(printed)")
         let verify = try BuiltExecutable.run(["verify", "--ledger", root + "/ledger"])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }

@@ -1,0 +1,128 @@
+import Foundation
+import Jobs
+import Ledger
+import Projections
+import ProxyLab
+import Runtime
+import Testing
+import TestSupport
+
+/// `serve`'s worker pools on the real lab: jobs from the durable queue through the metering proxy
+/// and Squid, one event per attempt.
+@Suite(.serialized) struct ServeJobsTests {
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func enqueuedJobsCompleteWithTheirEventsInTheLedgerAndTheProjection() async throws {
+        try await ServeLab.with(videos: 3) { lab in
+            let queue = try SQLiteJobStore(path: lab.jobsDatabase)
+            let requests = lab.lab.fixtures.videos.map { JobRequest(.transcribe(.infoJSON(path: $0.infoJSONPath))) }
+                + [JobRequest(.channelListing(channel: "@" + lab.lab.fixtures.channels[0].name, limit: 2))]
+            let ids = try await queue.enqueue(requests, now: JobClock.now()).map(\.job.id)
+
+            let runtime = try await ServeRuntime.start(options: try lab.options(), settings: { lab.settings() }, logger: ServeLab.logger)
+            let jobs = try await ServeLab.running(runtime) {
+                try await ServeLab.waitFor(ids, in: runtime.jobs) { $0.allSatisfy(\.isFinished) }
+            }
+
+            #expect(jobs.map(\.state) == [.completed, .completed, .completed, .completed])
+            #expect(jobs.allSatisfy { $0.attempt == 1 })
+            for job in jobs where job.kind == .transcribe {
+                let path = try #require(job.result)
+                #expect(path.hasPrefix(lab.root + "/transcripts/") && FileManager.default.fileExists(atPath: path))
+            }
+            let listing = try #require(jobs.last?.result)
+            #expect(listing.contains("\"video_ids\""))
+            let events = try ServeLab.events(in: lab.ledger)
+            #expect(events.count == 4)
+            #expect(Set(events.compactMap(\.jobID)) == Set(ids))
+            #expect(events.allSatisfy { $0.success && $0.bytesMeasured && $0.attempt == 1 && ($0.responseBytes ?? 0) > 0 })
+            let projection = try ProjectionStore(path: lab.database)
+            #expect(try projection.requestLogCount() == 4, "the projector's last pass ran before the ledger closed")
+            try projection.close()
+        }
+    }
+
+    /// YouTube answers 429 twice: the job is retried with backoff and completes; each attempt has
+    /// its own event.
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func aThrottledJobIsRetriedWithBackoffAndEachAttemptHasItsEvent() async throws {
+        try await ServeLab.with(videos: 1) { lab in
+            let info = try lab.infoJSON(video: 0, prefix: "/flaky/2/throttled", name: "throttled")
+            let runtime = try await ServeRuntime.start(options: try lab.options(), settings: { lab.settings() }, logger: ServeLab.logger)
+            let job = try await ServeLab.running(runtime) {
+                let id = try await runtime.jobs.enqueue(JobRequest(.transcribe(.infoJSON(path: info))), now: JobClock.now()).job.id
+                return try #require(try await ServeLab.waitFor([id], in: runtime.jobs) { $0.allSatisfy(\.isFinished) }.first)
+            }
+            #expect(job.state == .completed)
+            #expect(job.attempt == 3)
+            let attempts = try await runtime.jobs.attempts(jobID: job.id)
+            #expect(attempts.map(\.outcome) == [.retryScheduled, .retryScheduled, .completed])
+            #expect(attempts.count == 3 && attempts[1].startedAt - (attempts[0].endedAt ?? 0) >= 200_000, "backoff of at least 200 ms")
+            let events = try ServeLab.events(in: lab.ledger).filter { $0.jobID == job.id }
+            #expect(events.map(\.attempt) == [1, 2, 3])
+            #expect(events.map(\.errorType) == [.rateLimited, .rateLimited, nil])
+            #expect(events.allSatisfy { ($0.requestBytes ?? 0) > 0 }, "a refused request still costs bytes")
+        }
+    }
+
+    /// The gateway refuses the credentials (407): the component pauses after the first failure,
+    /// /readyz is 503, and Squid sees no retry storm.
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func aWrongPasswordPausesTheComponentWithoutARetryStorm() async throws {
+        try await ServeLab.with(videos: 3) { lab in
+            let runtime = try await ServeRuntime.start(
+                options: try lab.options(), settings: { lab.settings(password: "wr0ng@pass", maxConcurrency: 1) },
+                logger: ServeLab.logger)
+            let (jobs, readyz) = try await ServeLab.running(runtime) {
+                let requests = lab.lab.fixtures.videos.map { JobRequest(.transcribe(.infoJSON(path: $0.infoJSONPath))) }
+                let ids = try await runtime.jobs.enqueue(requests, now: JobClock.now()).map(\.job.id)
+                let jobs = try await ServeLab.waitFor(ids, in: runtime.jobs) { jobs in
+                    jobs.contains { $0.lastErrorType == "auth_failure" } && !jobs.contains { $0.state == .running }
+                }
+                try await Task.sleep(for: .seconds(1))  // would-be retries get the chance to show up
+                let port = await runtime.listeningPort()
+                return (jobs, try Curl.get("http://127.0.0.1:\(port)/readyz"))
+            }
+            #expect(jobs.allSatisfy { $0.state == .available }, "nothing is discarded for bad credentials")
+            #expect(jobs.allSatisfy { $0.attemptsUsed == 0 })
+            #expect(readyz.status == 503)
+            #expect(readyz.body.contains("transcribe-worker is paused"))
+            let events = try ServeLab.events(in: lab.ledger)
+            #expect(events.count == 1 && events.first?.errorType == .authFailure)
+            let refused = try lab.lab.gateway.accessLogEntries().filter { $0.status == 407 }
+            #expect((1...2).contains(refused.count), "one refused attempt, no storm: \(refused.count)")
+            let stats = try await runtime.jobs.stats(now: JobClock.now())
+            #expect(stats.pausedComponents.map(\.component) == ["transcribe-worker"])
+        }
+    }
+}
+
+/// `curl`, as a user would call the HTTP API.
+enum Curl {
+    struct Reply {
+        var status: Int
+        var body: String
+    }
+
+    static func get(_ url: String, headers: [String] = []) throws -> Reply {
+        try run(["-sS", url] + headers.flatMap { ["-H", $0] })
+    }
+
+    static func post(_ url: String, json: String, headers: [String] = []) throws -> Reply {
+        try run(["-sS", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", json, url] + headers.flatMap { ["-H", $0] })
+    }
+
+    private static func run(_ arguments: [String]) throws -> Reply {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-m", "60", "-w", "\n%{http_code}"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        var text = String(decoding: data, as: UTF8.self)
+        let statusLine = text.split(separator: "\n").last.map(String.init) ?? ""
+        text = String(text.dropLast(statusLine.count))
+        return Reply(status: Int(statusLine) ?? 0, body: text)
+    }
+}

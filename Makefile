@@ -30,10 +30,16 @@ $(YTDLP):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check yt-dlp
 
+# The Prometheus text-format parser the tests check /metrics with.
+PROM_PARSER := $(VENV)/lib/.prometheus_client
+$(PROM_PARSER): $(YTDLP)
+	$(VENV)/bin/pip install -q --disable-pip-version-check prometheus_client
+	@touch $@
+
 build: deps
 	swift build
 
-test: deps
+test: deps $(PROM_PARSER)
 	swift build --build-tests
 	PROXY_LEDGER_BIN=$(BIN_PATH)/proxy-ledger swift test --skip-build
 
@@ -57,6 +63,6 @@ format:
 
 # SIGKILLs appending writers at random moments; prints trials, acknowledged and lost events.
 TRIALS ?= 1000
-crash-test: deps
+crash-test: deps $(PROM_PARSER)
 	swift build --product proxy-ledger
 	$(BIN_PATH)/proxy-ledger crash-test --trials $(TRIALS)

@@ -174,7 +174,7 @@ public enum LabRun {
         serve.listenPort = options.listenPort
         serve.fsyncPolicy = options.fsyncPolicy
         serve.pollInterval = .milliseconds(100)
-        serve.connectivityTarget = lab.origin.baseURL + "/"
+        serve.connectivityTarget = lab.origin.baseURL + "/status/204"
         if options.httpsOrigin { serve.extraYtDlpArguments = ["--no-check-certificates"] }
         for channel in lab.fixtures.channels { serve.channelURLs["@" + channel.name] = channel.feedURL }
         return serve

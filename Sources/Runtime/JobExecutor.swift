@@ -36,9 +36,9 @@ struct JobExecutor: Sendable {
         do {
             return .completed(result: try await perform(job.payload, context: context))
         } catch let error as WorkerError {
-            if error.failure?.errorType == .interrupted || (Task.isCancelled && error.code != .operationFailed) {
-                return .interrupted
-            }
+            // Cancelled means stopped by this process (shutdown or a lost lease), whatever
+            // yt-dlp printed as it was stopped.
+            if error.failure?.errorType == .interrupted || Task.isCancelled { return .interrupted }
             let errorType = error.failure?.errorType ?? .unknown
             return .failed(errorType: errorType, httpStatus: error.failure?.httpStatus, message: error.message)
         } catch {

@@ -175,6 +175,7 @@ let package = Package(
                 "ProxyLab",
                 "Reporting",
                 "Jobs",
+                "Runtime",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

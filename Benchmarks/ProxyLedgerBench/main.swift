@@ -14,6 +14,12 @@ print("proxy-ledger bench: \(count) reference events, \(ProcessInfo.processInfo.
 /// `BENCH_ONLY=metering` runs only the metering proxy rows (MeteringBench.swift, at the end).
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "metering" { try await MeteringBench.run(); exit(0) }
 /// `BENCH_ONLY=jobs` runs only the job queue rows (JobsBench.swift).
+/// `BENCH_ONLY=workers` runs only the worker concurrency row (WorkerConcurrencyBench.swift).
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "workers" {
+    try await WorkerConcurrencyBench.run(directory: root)
+    try? FileManager.default.removeItem(atPath: root)
+    exit(0)
+}
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "jobs" {
     try await JobsBench.run(directory: root)
     try? FileManager.default.removeItem(atPath: root)
@@ -119,6 +125,9 @@ if only != "rebuild" { try ReportBench.run(directory: root) }
 
 // The job queue beside one INSERT or UPDATE per commit.
 try await JobsBench.run(directory: root)
+
+// The worker pools of `serve`: 20 jobs against a slow origin, 20 at once beside one at a time.
+try await WorkerConcurrencyBench.run(directory: root)
 
 // The metering proxy: 1 GiB through a CONNECT tunnel beside a direct one, and the latency it adds.
 try await MeteringBench.run()

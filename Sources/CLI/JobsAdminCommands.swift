@@ -154,7 +154,10 @@ enum JobsText {
         for attempt in output.attempts {
             var line = "  " + column("#\(attempt.attempt)", 9) + column(attempt.workerId, 18) + column(attempt.startedAt, 29) + attempt.outcome
             if let error = attempt.errorType { line += " \(error)" + (attempt.httpStatus.map { " HTTP \($0)" } ?? "") }
-            if let usage = attempt.usage { line += " \(usage.requestBytes + usage.responseBytes) bytes" }
+            if let usage = attempt.usage {
+                line += " \(usage.requestBytes) B up \(usage.responseBytes) B down"
+                if let cost = usage.cost, let currency = usage.currency { line += " \(cost) \(currency)" }
+            }
             lines.append(line)
         }
         return lines.joined(separator: "\n")

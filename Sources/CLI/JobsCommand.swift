@@ -84,7 +84,10 @@ struct JobsShow: AsyncParsableCommand {
         abstract: "Show one job and its attempts.",
         discussion: """
             Every claim is an attempt with its worker, start and end times, outcome, error type and \
-            HTTP status; its number is the `attempt` of the ledger events it produced.
+            HTTP status; its number is the `attempt` of the ledger events it produced. Each \
+            attempt's bytes come from those events in the projection (--db), and with --rate-card \
+            its cost, in exact decimals at the card's first paid tier (a tier reached later in a \
+            billing period would price the same bytes lower: `report` gives the period's cost).
 
             Example:
               proxy-ledger jobs show 3f2b9c1e-8d4a-4f6e-9b0a-2c1d3e4f5a6b --format json
@@ -96,8 +99,10 @@ struct JobsShow: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The job id.", valueName: "id"))
     var id: String
 
-    /// Per-attempt bytes and cost; none until the projection provides them.
-    var usageLookup: any AttemptUsageLookup { NoAttemptUsage() }
+    @OptionGroup var databaseOptions: DatabaseOptions
+
+    @Option(help: ArgumentHelp("A rate card to price each attempt's bytes with (at its first paid tier).", valueName: "file"))
+    var rateCard: String?
 
     struct Output: Encodable {
         var job: JobOutput
@@ -111,7 +116,7 @@ struct JobsShow: AsyncParsableCommand {
         }
         let attempts = try await store.attempts(jobID: id)
         try store.close()
-        let usage = try usageLookup.usage(jobID: id, attempts: attempts.map(\.attempt))
+        let usage = try ProjectionAttemptUsage(databasePath: databaseOptions.db, rateCard: rateCard).usage(jobID: id)
         let output = Output(job: JobOutput(job), attempts: attempts.map { AttemptOutput($0, usage: usage[$0.attempt]) })
         switch options.format {
         case .json: try printJSON(output)

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Jobs
 import Ledger
+import Projections
+import Reporting
 
 /// The jobs database option shared by `enqueue` and `jobs`.
 struct JobsDatabaseOptions: ParsableArguments {
@@ -68,23 +70,42 @@ struct JobOutput: Encodable {
     }
 }
 
-/// Bytes and cost of one attempt, from wherever they are measured.
-struct AttemptUsage: Encodable {
+/// Bytes and cost of one attempt, from its events in the projection.
+struct AttemptUsageOutput: Encodable {
+    var events: Int
     var requestBytes: Int64
     var responseBytes: Int64
-    var costUSD: Double?
+    var estimatedBytes: Int64
+    /// Exact decimal text in the rate card's currency, at its first paid tier's unit price.
+    var cost: String?
+    var currency: String?
 }
 
-/// Where `jobs show` gets each attempt's usage. The seam for the projection's per-attempt bytes
-/// and cost (matched on the events' `job_id` and `attempt`); none is wired in yet.
-protocol AttemptUsageLookup {
-    /// Usage per attempt number; attempts without figures are left out.
-    func usage(jobID: String, attempts: [Int]) throws -> [Int: AttemptUsage]
-}
+/// Each attempt's usage from the projection's `proxy_request_logs` (matched on the events'
+/// `job_id` and `attempt`), priced with a rate card when one is given.
+struct ProjectionAttemptUsage {
+    var databasePath: String
+    var rateCard: String?
 
-/// The lookup used until the projection provides one: no figures.
-struct NoAttemptUsage: AttemptUsageLookup {
-    func usage(jobID: String, attempts: [Int]) throws -> [Int: AttemptUsage] { [:] }
+    /// Usage per attempt number; empty when there is no projection yet.
+    func usage(jobID: String) throws -> [Int: AttemptUsageOutput] {
+        guard FileManager.default.fileExists(atPath: databasePath) else { return [:] }
+        let store = try ProjectionStore(path: databasePath)
+        defer { try? store.close() }
+        let schedule = try rateCard.map { try RateCardSchedule.load(path: $0) }
+        return try store.attemptUsage(jobID: jobID).mapValues { usage in
+            var output = AttemptUsageOutput(
+                events: usage.events, requestBytes: usage.requestBytes, responseBytes: usage.responseBytes,
+                estimatedBytes: usage.estimatedBytes)
+            if let card = schedule?.card(at: usage.firstTimestamp), let price = card.tiers.first(where: { $0.unitPrice > 0 })?.unitPrice {
+                let measured = usage.requestBytes + usage.responseBytes
+                let units = card.unit.units(bytes: Decimal(measured > 0 ? measured : usage.estimatedBytes))
+                output.cost = DecimalText.fixed(units * price, places: 6)
+                output.currency = card.currency
+            }
+            return output
+        }
+    }
 }
 
 /// One attempt as the CLI prints it.
@@ -96,9 +117,9 @@ struct AttemptOutput: Encodable {
     var outcome: String
     var errorType: String?
     var httpStatus: Int?
-    var usage: AttemptUsage?
+    var usage: AttemptUsageOutput?
 
-    init(_ attempt: JobAttempt, usage: AttemptUsage?) {
+    init(_ attempt: JobAttempt, usage: AttemptUsageOutput?) {
         self.attempt = attempt.attempt
         workerId = attempt.workerID
         startedAt = rfc3339(attempt.startedAt)

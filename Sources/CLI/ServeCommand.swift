@@ -20,8 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
 
             Endpoints: /healthz, /readyz, /debug/connectivity, /debug/proxy?since=T, /metrics, \
             POST /api/jobs, GET /api/jobs?state=S, GET /api/jobs/ID, GET \
-            /api/channels/CHANNEL/videos?limit=N, GET /api/videos/ID, POST /api/videos/batch, and \
-            a status page at /. Binding an address other than loopback needs --auth-token-file; \
+            /api/channels/CHANNEL/videos?limit=N, GET /api/videos/ID, POST /api/videos/batch, GET \
+            /reports/PERIOD (with --rate-card; PERIOD is 2026-12 or current), and a status page at /. Binding an address other than loopback needs --auth-token-file; \
             every request but /healthz must then carry `Authorization: Bearer TOKEN`.
 
             Jobs run at once per component: PROXY_MAX_CONCURRENCY with the proxy on (0 = up to \
@@ -56,6 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a running job's lease lasts (renewed every third of it).", valueName: "seconds"))
     var lease: Double = 60
 
+    @Option(help: ArgumentHelp("The rate card /reports/PERIOD prices with.", valueName: "file"))
+    var rateCard: String?
+
     @Option(help: "When the ledger fsyncs: always, interval[:MS] or none.")
     var fsync: FsyncPolicy = .always
 
@@ -78,6 +81,10 @@ struct ServeCommand: AsyncParsableCommand {
         options.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1_000))
         options.leaseDuration = .milliseconds(Int64(lease * 1_000))
         options.fsyncPolicy = fsync
+        if let rateCard {
+            guard FileManager.default.isReadableFile(atPath: rateCard) else { throw CommandFailure("cannot read the rate card \(rateCard)") }
+            options.rateCardPath = rateCard
+        }
         options.lockTimeout = lockOptions.duration
         do { try options.validate() } catch let error as RuntimeError { throw CommandFailure(error.message) }
         for path in [databaseOptions.db, jobsOptions.jobsDB] { try createParentDirectory(of: path) }

@@ -36,6 +36,8 @@ public struct ServeOptions: Sendable {
     /// Channel-listing targets mapped to the URL yt-dlp lists (the lab maps `@lab-channel-1` to
     /// its feed); others are YouTube `@handle`s or URLs.
     public var channelURLs: [String: String] = [:]
+    /// The rate card `/reports/{period}` prices with (`--rate-card`); `nil` = no reports.
+    public var rateCardPath: String?
     /// The URL `/debug/connectivity` requests through the gateway.
     public var connectivityTarget = "http://www.youtube.com/"
     /// The queue's backoff and default attempt budget (5 attempts, 5 s doubling to 15 min).

@@ -157,8 +157,7 @@ public final class ServeRuntime: Sendable {
     /// worker pools drain first while the HTTP server and the projector still run.
     private func services() -> [any Service] {
         let http = Application(
-            router: HTTPRoutes.router(
-                state: state, bearerToken: options.authToken.map { Array($0.utf8) }, connectivityTarget: options.connectivityTarget),
+            router: HTTPRoutes.router(state: state, options: options),
             configuration: ApplicationConfiguration(address: .hostname(options.listenHost, port: options.listenPort), serverName: "proxy-ledger"),
             onServerRunning: { [self] channel in self.serverListens(on: channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -27,6 +27,8 @@ import TestSupport
         try await ServeLab.with(videos: 1) { lab in
             var options = try lab.options()
             options.connectivityTarget = lab.lab.origin.baseURL + "/status/204"
+            options.rateCardPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("Fixtures/rate-card.example.json").path
             let runtime = try await ServeRuntime.start(options: options, settings: { lab.settings() }, logger: ServeLab.logger)
             try await ServeLab.running(runtime) {
                 let base = "http://127.0.0.1:\(await runtime.listeningPort())"
@@ -68,6 +70,12 @@ import TestSupport
                 #expect(connectivity.status == 200 && connectivity.body.contains("\"status\" : \"ok\""), "\(connectivity.body)")
                 #expect(!connectivity.body.contains(lab.password))
 
+                let report = try Curl.get(base + "/reports/current")
+                #expect(report.status == 200 && report.body.contains("<html"), "\(report.body.prefix(300))")
+                let csv = try Curl.get(base + "/reports/current?format=csv")
+                #expect(csv.status == 200 && csv.body.contains("section"))
+                #expect(try Curl.get(base + "/reports/2026-13").status == 400)
+
                 let page = try Curl.get(base + "/")
                 #expect(page.status == 200 && page.body.contains("/debug/proxy"))
 
@@ -107,6 +115,8 @@ import TestSupport
             try await ServeLab.running(runtime) {
                 let base = "http://127.0.0.1:\(await runtime.listeningPort())"
                 #expect(try Curl.get(base + "/healthz").status == 200)
+                let noCard = try Curl.get(base + "/reports/current", headers: ["Authorization: Bearer \(options.authToken ?? "")"])
+                #expect(noCard.status == 404 && noCard.body.contains("--rate-card"))
                 let refused = try Curl.get(base + "/debug/proxy")
                 #expect(refused.status == 401 && refused.body.contains("\"unauthorized\""))
                 #expect(try Curl.get(base + "/debug/proxy", headers: ["Authorization: Bearer wrong"]).status == 401)

@@ -7,12 +7,13 @@ import Workers
 /// The HTTP API of `serve` (see `docs/serve.md`): health, the operator's debug endpoints,
 /// `/metrics`, the jobs API, the synchronous browsing API and the status page.
 enum HTTPRoutes {
-    /// Builds the router. With `bearerToken`, every request but `/healthz` must carry it.
-    static func router(state: RuntimeState, bearerToken: [UInt8]?, connectivityTarget: String) -> Router<BasicRequestContext> {
+    /// Builds the router. With ``ServeOptions/authToken``, every request but `/healthz` must carry it.
+    static func router(state: RuntimeState, options: ServeOptions) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
-        if let bearerToken { router.add(middleware: BearerTokenMiddleware(token: bearerToken)) }
-        addOperatorRoutes(router, state: state, connectivityTarget: connectivityTarget)
+        if let token = options.authToken { router.add(middleware: BearerTokenMiddleware(token: Array(token.utf8))) }
+        addOperatorRoutes(router, state: state, connectivityTarget: options.connectivityTarget)
+        addReportRoutes(router, state: state, rateCardPath: options.rateCardPath)
         addJobRoutes(router, state: state)
         addBrowsingRoutes(router, state: state)
         router.get("/") { _, _ in APIResponse.text(try await StatusPage.render(state), contentType: "text/html; charset=utf-8") }

@@ -110,7 +110,7 @@ struct DemoCommand: AsyncParsableCommand {
             print("""
                 transcriptions: \(report.transcriptionsSucceeded) ok, \(report.transcriptionsFailed) failed; \
                 channel listings: \(report.channelListingsSucceeded) ok, \(report.channelListingsFailed) failed
-                captions: \(report.usedRealCaptions ? "real (shared/real-inputs)" : "synthetic")
+                captions: \(report.usedRealCaptions ? "real captured captions" : "synthetic")
                 events appended: \(report.eventsAppended); projection: \(report.projectedRows) rows\(unprojected(report))
                 gateway log: \(report.gatewayRequests.count) requests seen by Squid\(temporary ? "" : ", kept at \(lab)/gateway-access.log")
 

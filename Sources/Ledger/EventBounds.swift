@@ -1,4 +1,4 @@
-/// The ranges the integer fields of schema v1 must fall in (`DESIGN.md` §3, `docs/ledger-format.md`).
+/// The ranges the integer fields of schema v1 must fall in (`docs/events.md`, `docs/ledger-format.md`).
 ///
 /// The ledger is immutable, so a value that cannot be right (a negative size, a byte count that
 /// makes every later sum overflow) is refused when it is appended rather than poisoning every

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A JSON Lines event that is not valid schema v1 (`DESIGN.md` §3).
+/// A JSON Lines event that is not valid schema v1 (`docs/events.md`).
 public struct EventDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The 1-based line number in the input, when read from JSON Lines.
     public var line: Int?

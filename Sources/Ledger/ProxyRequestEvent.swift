@@ -1,6 +1,6 @@
 import Foundation
 
-/// One proxied operation, as recorded in the ledger (event schema v1, `DESIGN.md` §3).
+/// One proxied operation, as recorded in the ledger (event schema v1, `docs/events.md`).
 ///
 /// Field names follow the seed's `proxy_request_logs` columns. Byte counts are bytes on the wire to
 /// (`requestBytes`) and from (`responseBytes`) the gateway. Times are UTC microseconds since the Unix
@@ -84,7 +84,7 @@ public struct ProxyRequestEvent: Sendable, Hashable {
     }
 }
 
-/// The schema's `error_type` values (`DESIGN.md` §3).
+/// The schema's `error_type` values (`docs/events.md`).
 public enum ProxyErrorType: String, Sendable, Hashable, CaseIterable, Codable {
     case rateLimited = "rate_limited"
     case botCheck = "bot_check"

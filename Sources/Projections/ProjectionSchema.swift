@@ -1,6 +1,6 @@
 import GRDB
 
-/// The SQLite schema of the projection (`DESIGN.md` §5), one `registerMigration` per version.
+/// The SQLite schema of the projection, one `registerMigration` per version.
 ///
 /// Tables:
 /// - `proxy_request_logs`: one row per distinct `event_id`. The seed's columns plus the wire byte

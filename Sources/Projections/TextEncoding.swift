@@ -1,7 +1,7 @@
 import Foundation
 import Ledger
 
-/// Text forms the projection stores, byte for byte what the ledger writes (`DESIGN.md` §3):
+/// Text forms the projection stores, byte for byte what the ledger writes (`docs/events.md`):
 /// RFC 3339 UTC with six fraction digits, and lower-case UUIDs. The bulk loader appends them
 /// straight into its bind buffer through the Ledger's allocation-free encoders.
 enum TextEncoding {

@@ -17,30 +17,19 @@ public struct CaptionCue: Sendable, Hashable, Codable {
     }
 }
 
-/// Caption text for lab fixtures: real captions from `../shared/real-inputs/youtube` when present,
-/// synthetic ones otherwise. The real files are read, never copied into the project.
+/// Caption text for lab fixtures: real captured captions from the folder that
+/// `PROXY_LEDGER_CAPTIONS` names, when it is set and exists, synthetic ones otherwise. The
+/// files are read in place, never copied.
 public enum CaptionSource {
-    /// The environment variable naming the shared directory (the one holding `real-inputs/`).
-    public static let sharedDirectoryKey = "PROXY_LEDGER_SHARED"
+    /// The environment variable naming a folder of captured captions (`vtt-test-file/*.vtt`,
+    /// `youtube-transcript-api/transcript.xml.static`).
+    public static let captionsDirectoryKey = "PROXY_LEDGER_CAPTIONS"
 
-    /// The `real-inputs/youtube` directory: `$PROXY_LEDGER_SHARED/real-inputs/youtube`, else
-    /// `../shared/real-inputs/youtube` relative to the working directory or one of its ancestors,
-    /// else relative to this executable's folder or one of its ancestors.
-    /// - Returns: the directory, or `nil` when absent.
-    public static func locateRealInputs(
-        environment: [String: String] = ProcessInfo.processInfo.environment,
-        workingDirectory: String = FileManager.default.currentDirectoryPath,
-        executablePath: String? = Bundle.main.executablePath
-    ) -> String? {
-        let files = FileManager.default
-        if let shared = environment[sharedDirectoryKey], !shared.isEmpty {
-            let candidate = URL(fileURLWithPath: shared).appendingPathComponent("real-inputs/youtube").path
-            return files.fileExists(atPath: candidate) ? candidate : nil
-        }
-        return UpwardSearch.first(
-            "../shared/real-inputs/youtube",
-            from: UpwardSearch.starts(workingDirectory: workingDirectory, executablePath: executablePath),
-            where: { files.fileExists(atPath: $0) })
+    /// The folder `$PROXY_LEDGER_CAPTIONS` names, or `nil` when it is unset or absent.
+    public static func locateRealInputs(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        guard let folder = environment[captionsDirectoryKey], !folder.isEmpty else { return nil }
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue ? folder : nil
     }
 
     /// The cue lists found under `realInputs` (the `.vtt` files in `vtt-test-file/` and

@@ -40,11 +40,11 @@ public struct LabFixtureSet: Sendable, Hashable {
     public var videos: [LabVideoFixture]
     /// The channels; videos are spread over them round-robin.
     public var channels: [LabChannelFixture]
-    /// `true` when the captions came from `../shared/real-inputs/youtube`, `false` when synthetic.
+    /// `true` when the captions came from captured files (``CaptionSource``), `false` when synthetic.
     public var usesRealCaptions: Bool
 }
 
-/// Writes lab fixtures (LAB.md "yt-dlp without YouTube" and "Channel listing without YouTube").
+/// Writes lab fixtures.
 ///
 /// Layout under the lab directory: `origin/captions/<id>.en.json3`, `origin/channels/<name>.rss`,
 /// `info/<id>.info.json`. Start the ``OriginServer`` on `origin/` first: the files embed its port.
@@ -58,8 +58,8 @@ public enum LabFixtures {
     ///     (for example a ``TLSOrigin``'s `https://` URL).
     ///   - videoCount: the number of videos, ≥ 1.
     ///   - channelCount: the number of channels, ≥ 1.
-    ///   - realInputs: the `real-inputs/youtube` directory; default
-    ///     ``CaptionSource/locateRealInputs(environment:workingDirectory:)``. Synthetic captions are generated when it is `nil` or holds no captions.
+    ///   - realInputs: a folder of captured captions; default
+    ///     ``CaptionSource/locateRealInputs(environment:)``. Synthetic captions are generated when it is `nil` or holds no captions.
     /// - Returns: what was written.
     /// - Throws: ``ProxyLabError`` with code `.invalidArgument` for counts below 1, `.fileSystem`
     ///   when a file cannot be written.
@@ -149,7 +149,7 @@ public enum LabFixtures {
         return encoder
     }
 
-    /// The minimal INFO.json of LAB.md, with the subtitle URL on the origin.
+    /// A minimal INFO.json, with the subtitle URL on the origin.
     static func infoJSON(id: String, title: String, channel: String, base: String, captionURL: String) throws -> Data {
         struct Subtitle: Encodable {
             var ext: String

@@ -86,7 +86,7 @@ public struct SquidConfiguration: Sendable, CustomStringConvertible {
             + "port: \(port.map(String.init) ?? "auto"))"
     }
 
-    /// The `squid.conf` text for `port` (see LAB.md "Squid as the gateway stand-in").
+    /// The `squid.conf` text for `port`.
     ///
     /// The `ledger` log format records request bytes from the client (`%>st`) and reply bytes to
     /// it (`%<st`); source: Squid's `logformat` directive documentation.

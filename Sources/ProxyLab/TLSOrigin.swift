@@ -6,7 +6,7 @@ import ProxyGateway
 /// tunnel (RFC 9110 §9.3.6), as it reaches YouTube.
 ///
 /// The certificate comes from `openssl req -x509` (CN and subjectAltName `IP:127.0.0.1`) and the
-/// server is Python's `http.server` wrapped in its `ssl` module (LAB.md, "An HTTPS origin").
+/// server is Python's `http.server` wrapped in its `ssl` module.
 /// Clients must trust the certificate or skip the check (yt-dlp `--no-check-certificates`, in
 /// the lab only).
 public final class TLSOrigin: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Finds project files (the yt-dlp venv, `../shared`) by walking up from a few start folders.
+/// Finds project files (the yt-dlp venv) by walking up from a few start folders.
 enum UpwardSearch {
     /// The usual start folders: `workingDirectory`, then the folder of `executablePath` with
     /// symlinks resolved, so that `.build/debug/proxy-ledger` run from anywhere finds its checkout.

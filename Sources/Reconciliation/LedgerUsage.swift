@@ -65,7 +65,7 @@ public struct LedgerUsageEvent: Sendable, Hashable {
 /// Reads our bytes from the ledger or from its SQLite projection.
 public enum LedgerUsageReader {
     /// Proxied events whose start is in `[from, to)`, from the projection's `proxy_request_logs`
-    /// (Projections, `DESIGN.md` §5). Run `proxy-ledger replay` first so it is up to date.
+    /// (Projections). Run `proxy-ledger replay` first so it is up to date.
     ///
     /// - Parameters:
     ///   - databasePath: The projection database; it must exist.

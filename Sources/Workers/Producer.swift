@@ -7,7 +7,7 @@ import ProxyGateway
 public enum VideoSource: Sendable, Hashable {
     /// A video page URL, passed to yt-dlp as is.
     case url(String)
-    /// An info JSON file, passed as `--load-info-json PATH` (no extraction; see LAB.md).
+    /// An info JSON file, passed as `--load-info-json PATH` (no extraction: yt-dlp takes the formats and subtitles from the file).
     case infoJSON(path: String)
 
     /// The yt-dlp arguments that name this source.

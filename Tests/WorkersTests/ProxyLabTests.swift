@@ -94,9 +94,17 @@ struct ProxyLabTests {
         }
     }
 
-    @Test(.enabled(if: CaptionSource.locateRealInputs() != nil, "../shared/real-inputs/youtube is absent"))
+    /// The captured YouTube inputs beside the checkout (`../shared/real-inputs/youtube`), if present.
+    static let capturedCaptions: String? = {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/real-inputs/youtube").path
+        return CaptionSource.locateRealInputs(environment: [CaptionSource.captionsDirectoryKey: path])
+    }()
+
+    @Test(.enabled(if: capturedCaptions != nil, "../shared/real-inputs/youtube is absent beside the checkout"))
     func realCaptionsAreUsedWhenPresent() throws {
-        let real = try #require(CaptionSource.locateRealInputs())
+        let real = try #require(Self.capturedCaptions)
+        #expect(CaptionSource.locateRealInputs(environment: [:]) == nil, "only PROXY_LEDGER_CAPTIONS points the lab at captured files")
         let sets = CaptionSource.realCaptionSets(in: real)
         #expect(!sets.isEmpty)
         #expect(sets.allSatisfy { !$0.isEmpty })

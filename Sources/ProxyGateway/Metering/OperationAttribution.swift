@@ -1,7 +1,7 @@
 /// Who caused the traffic of one lease: the job, component, operation and subject that the
 /// metering proxy attributes its bytes to.
 ///
-/// The fields mirror the ledger's event schema v1 (`DESIGN.md` §3), so
+/// The fields mirror the ledger's event schema v1 (`docs/events.md`), so
 /// ``MeteredUsage/makeEvent(for:timestamp:success:)`` can fill a `ProxyRequestEvent` from them.
 public struct OperationAttribution: Sendable, Hashable {
     /// The producing component, e.g. `transcribe-worker` (at most 50 characters in the ledger).

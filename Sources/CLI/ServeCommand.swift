@@ -59,12 +59,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The rate card /reports/PERIOD prices with.", valueName: "file"))
     var rateCard: String?
 
+    @Option(help: ArgumentHelp("Days of proxy_request_logs rows to keep (pruned daily; the rollups and the ledger keep everything); 0 keeps all.", valueName: "days"))
+    var retentionDays: Int = 90
+
     @Option(help: "When the ledger fsyncs: always, interval[:MS] or none.")
     var fsync: FsyncPolicy = .always
 
     func validate() throws {
         _ = try Self.parseListen(listen)
         guard shutdownGrace >= 0, shutdownGrace <= 86_400 else { throw ValidationError("--shutdown-grace must be 0 to 86400 seconds") }
+        guard retentionDays >= 0, retentionDays <= 36_500 else { throw ValidationError("--retention-days must be 0 to 36500") }
         guard lease >= 1, lease <= 86_400 else { throw ValidationError("--lease must be 1 to 86400 seconds") }
     }
 
@@ -81,6 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1_000))
         options.leaseDuration = .milliseconds(Int64(lease * 1_000))
         options.fsyncPolicy = fsync
+        options.projectionRetention = retentionDays == 0 ? nil : .seconds(Int64(retentionDays) * 86_400)
         if let rateCard {
             guard FileManager.default.isReadableFile(atPath: rateCard) else { throw CommandFailure("cannot read the rate card \(rateCard)") }
             options.rateCardPath = rateCard

@@ -34,6 +34,7 @@ struct ProjectorService: Service {
     let wakeups: ProjectorWakeups
     let metrics: RuntimeMetrics
     let status: ProjectorStatusBox
+    let retention: ProjectionRetention?
     let logger: Logger
 
     func run() async throws {
@@ -68,6 +69,36 @@ struct ProjectorService: Service {
             logger.error("projecting the ledger failed; retrying", metadata: ["projection.error": "\(error)"])
         }
         metrics.recordProjectorLag(events: snapshot.lagEvents, seconds: snapshot.lagSeconds)
+        if case .success = result, let retention { await retention.pruneIfDue(store, logger: logger) }
+    }
+}
+
+/// Prunes `proxy_request_logs` rows older than ``keep`` after the projector's first pass and
+/// then at most once a day. The hourly rollups keep the pruned rows' usage, so reports do not
+/// change, and the ledger keeps every event.
+final class ProjectionRetention: Sendable {
+    let keep: Duration
+    private let lastRun = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(keep: Duration) { self.keep = keep }
+
+    func pruneIfDue(_ store: ProjectionStore, logger: Logger) async {
+        let now = ContinuousClock.now
+        let due = lastRun.withLock { last -> Bool in
+            guard last.map({ now - $0 >= .seconds(86_400) }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let horizon = LedgerTimestamp(microseconds: LedgerTimestamp.now.microseconds - keep.components.seconds * 1_000_000)
+        do {
+            let result = try await Offload.run(throwing: { try store.prune(before: horizon) })
+            logger.info("pruned the projection", metadata: [
+                "projection.rows_deleted": "\(result.rowsDeleted)", "projection.horizon": "\(result.horizon)",
+            ])
+        } catch {
+            logger.error("pruning the projection failed; retrying in a day", metadata: ["projection.error": "\(error)"])
+        }
     }
 }
 

@@ -42,6 +42,9 @@ public struct ServeOptions: Sendable {
     public var connectivityTarget = "http://www.youtube.com/"
     /// The queue's backoff and default attempt budget (5 attempts, 5 s doubling to 15 min).
     public var retryPolicy = RetryPolicy()
+    /// Rows of `proxy_request_logs` older than this are pruned daily (`--retention-days`,
+    /// default 90); `nil` keeps every row. The rollups and the ledger keep everything.
+    public var projectionRetention: Duration? = .seconds(90 * 86_400)
     /// The ledger writer's fsync policy and lock wait.
     public var fsyncPolicy: FsyncPolicy = .always
     public var lockTimeout: Duration = .seconds(10)

@@ -96,7 +96,8 @@ public final class ServeRuntime: Sendable {
             ledgerDirectory: options.ledgerDirectory, sink: sink, executor: executor)
         projector = ProjectorService(
             ledgerDirectory: options.ledgerDirectory, partition: 0, store: projection, writer: writer, wakeups: wakeups,
-            metrics: metrics, status: state.projector, logger: logger)
+            metrics: metrics, status: state.projector, retention: options.projectionRetention.map(ProjectionRetention.init),
+            logger: logger)
     }
 
     /// How far the projection is behind the ledger, as of the projector's last pass.

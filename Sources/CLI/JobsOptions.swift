@@ -29,46 +29,8 @@ struct JobsDatabaseOptions: ParsableArguments {
 extension JobState: ExpressibleByArgument {}
 extension JobKind: ExpressibleByArgument {}
 
-/// A job as the CLI prints it (JSON: snake_case keys, RFC 3339 times).
-struct JobOutput: Encodable {
-    var id: String
-    var kind: String
-    var component: String
-    var target: String
-    var state: String
-    var attempt: Int
-    var attemptsUsed: Int
-    var maxAttempts: Int
-    var dueAt: String
-    var leaseOwner: String?
-    var lastErrorType: String?
-    var lastHttpStatus: Int?
-    var result: String?
-    var createdAt: String
-    var updatedAt: String
-    var finishedAt: String?
-    var payload: JobPayload
-
-    init(_ job: Job) {
-        id = job.id
-        kind = job.kind.rawValue
-        component = job.component
-        target = job.target
-        state = job.state.rawValue
-        attempt = job.attempt
-        attemptsUsed = job.attemptsUsed
-        maxAttempts = job.maxAttempts
-        dueAt = rfc3339(job.dueAt)
-        leaseOwner = job.leaseOwner
-        lastErrorType = job.lastErrorType
-        lastHttpStatus = job.lastHTTPStatus
-        result = job.result
-        createdAt = rfc3339(job.createdAt)
-        updatedAt = rfc3339(job.updatedAt)
-        finishedAt = job.finishedAt.map(rfc3339)
-        payload = job.payload
-    }
-}
+/// A job as the CLI prints it (see ``JobDocument``).
+typealias JobOutput = JobDocument
 
 /// Bytes and cost of one attempt, from its events in the projection.
 struct AttemptUsageOutput: Encodable {

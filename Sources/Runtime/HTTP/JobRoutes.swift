@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Jobs
 
-/// One job as the API returns it (the fields of ``Job``), with `is_new` after an enqueue.
+/// One job as the API returns it (``JobDocument``: RFC 3339 times), with `is_new` after an enqueue.
 struct JobBody: Encodable, Sendable {
     var job: Job
     var isNew: Bool?
@@ -10,7 +10,7 @@ struct JobBody: Encodable, Sendable {
     private enum Keys: String, CodingKey { case isNew }
 
     func encode(to encoder: any Encoder) throws {
-        try job.encode(to: encoder)
+        try JobDocument(job).encode(to: encoder)
         var container = encoder.container(keyedBy: Keys.self)
         try container.encodeIfPresent(isNew, forKey: .isNew)
     }
@@ -62,7 +62,7 @@ extension HTTPRoutes {
             let id = try context.parameters.require("id")
             guard let job = try await state.jobs.job(id: id) else { throw APIError.notFound("no job \(id)") }
             let attempts = try await state.jobs.attempts(jobID: id)
-            return try APIResponse.json(JobDetail(job: job, attempts: attempts))
+            return try APIResponse.json(JobDetail(job: JobDocument(job), attempts: attempts.map(JobAttemptDocument.init)))
         }
         router.get("/api/jobs") { request, _ in
             let query = request.uri.queryParameters
@@ -101,6 +101,6 @@ extension HTTPRoutes {
 
 /// `GET /api/jobs/{id}`: the job and its attempts.
 struct JobDetail: Encodable, Sendable {
-    var job: Job
-    var attempts: [JobAttempt]
+    var job: JobDocument
+    var attempts: [JobAttemptDocument]
 }

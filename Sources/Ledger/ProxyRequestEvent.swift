@@ -1,6 +1,6 @@
 import Foundation
 
-/// One proxied operation, as recorded in the ledger (event schema v1, `DESIGN.md` §3).
+/// One proxied operation, as recorded in the ledger (event schema v1, see the README).
 ///
 /// Field names follow the seed's `proxy_request_logs` columns. Byte counts are bytes on the wire to
 /// (`requestBytes`) and from (`responseBytes`) the gateway. Times are UTC microseconds since the Unix
@@ -84,7 +84,7 @@ public struct ProxyRequestEvent: Sendable, Hashable {
     }
 }
 
-/// The schema's `error_type` values (`DESIGN.md` §3).
+/// The schema's `error_type` values; the on-disk codes are in `docs/ledger-format.md`.
 public enum ProxyErrorType: String, Sendable, Hashable, CaseIterable, Codable {
     case rateLimited = "rate_limited"
     case botCheck = "bot_check"
@@ -96,6 +96,10 @@ public enum ProxyErrorType: String, Sendable, Hashable, CaseIterable, Codable {
     case notFound = "not_found"
     case httpError = "http_error"
     case unknown
+    /// The worker was stopped (SIGTERM, cancellation) while the operation ran; the bytes it had
+    /// moved by then are still recorded. A job queue gives the attempt back (`release`) rather
+    /// than charging it.
+    case interrupted
 }
 
 /// The ledger position of an event: its partition and its sequence number within the partition.

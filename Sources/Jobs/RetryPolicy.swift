@@ -25,6 +25,10 @@ public enum FailureDisposition: Sendable, Hashable {
             return .discard
         case .rateLimited, .botCheck, .gatewayThrottled, .connectionError, .timeout, .bandwidthExhausted, .unknown, .interrupted:
             return .retry
+        case .interrupted:
+            // A runtime releases an interrupted attempt (its attempt is not charged); a caller
+            // that fails it instead gets an ordinary retry.
+            return .retry
         }
     }
 }

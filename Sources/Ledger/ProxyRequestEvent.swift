@@ -96,8 +96,9 @@ public enum ProxyErrorType: String, Sendable, Hashable, CaseIterable, Codable {
     case notFound = "not_found"
     case httpError = "http_error"
     case unknown
-    /// The operation was stopped by a shutdown (or a cancelled job) while it ran; its event
-    /// carries the bytes counted until then.
+    /// The worker was stopped (SIGTERM, cancellation) while the operation ran; the bytes it had
+    /// moved by then are still recorded. A job queue gives the attempt back (`release`) rather
+    /// than charging it.
     case interrupted
 }
 

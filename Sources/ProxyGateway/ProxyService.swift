@@ -2,11 +2,12 @@
 ///
 /// ```swift
 /// let service = try ProxyService(settings: .fromEnvironment(), component: .transcribe)
-/// let arguments = ["--skip-download"] + service.ytDlpArguments()
+/// guard service.isEnabled else { … }   // Workers meter the route and hand yt-dlp an options file
+/// logger.info("proxy route", metadata: ["proxy.url": "\(service.maskedProxyURL ?? "disabled")"])
 /// ```
 ///
-/// The values that hold the password (``proxyURL``, ``ytDlpArguments()``) must never be logged;
-/// log ``maskedProxyURL`` instead. ``description`` is safe to log.
+/// The values that hold the password (``proxyURL``, ``ytDlpArguments()``) must never be logged
+/// nor put on a command line; log ``maskedProxyURL`` instead. ``description`` is safe to log.
 public struct ProxyService: Sendable {
     /// The settings this service was built from.
     public let settings: ProxySettings
@@ -94,10 +95,15 @@ public struct ProxyService: Sendable {
         makeURL(password: Redaction.mask)
     }
 
-    /// The yt-dlp arguments that route it through the gateway: `["--proxy", proxyURL]`, or `[]`
+    /// The yt-dlp options that route it through the gateway: `["--proxy", proxyURL]`, or `[]`
     /// when the proxy is disabled.
     ///
-    /// - Returns: The arguments. They contain the password: never log them.
+    /// - Important: Never pass them on yt-dlp's command line: a process's argv is readable by
+    ///   every local user (`/proc/<pid>/cmdline`, `ps`). Write them to an options file only the
+    ///   worker's user can read and pass `--config-locations FILE`, as the Workers module does
+    ///   (which also points yt-dlp at a metering proxy whose URL holds a one-time token rather
+    ///   than this password).
+    /// - Returns: The options. They contain the password: never log them.
     public func ytDlpArguments() -> [String] {
         guard let proxyURL else { return [] }
         return ["--proxy", proxyURL]

@@ -65,12 +65,13 @@ public struct ChannelBrowser: Sendable {
 
     /// Lists a channel (or playlist, or RSS feed) with `yt-dlp --flat-playlist -J URL`.
     /// - Returns: the entries and the `channel-listing` event.
-    /// - Throws: ``WorkerError`` `.operationFailed` (with the event) when yt-dlp fails,
-    ///   `.invalidOutput` when its JSON is not a playlist, `.launchFailed`, `.ledgerAppendFailed`.
+    /// - Throws: ``WorkerError`` `.operationFailed` (with the event) when yt-dlp fails or the
+    ///   task was cancelled before or while it ran (failure `interrupted`), `.launchFailed`,
+    ///   `.ledgerAppendFailed`.
     public func listChannel(
         url: String, channelName: String, context: OperationContext = OperationContext()
     ) async throws -> ChannelListing {
-        let route = configuration.route(
+        let route = try await configuration.route(
             component: Self.component, operation: "channel-listing", videoID: nil, channelName: channelName,
             context: context)
         let (run, usage) = try await configuration.run(["--flat-playlist", "-J", url], on: route)
@@ -104,7 +105,7 @@ public struct ChannelBrowser: Sendable {
     public func videoMetadata(
         _ source: VideoSource, videoID: String? = nil, context: OperationContext = OperationContext()
     ) async throws -> VideoMetadata {
-        let route = configuration.route(
+        let route = try await configuration.route(
             component: Self.component, operation: "video-metadata", videoID: videoID, channelName: nil,
             context: context)
         let (run, usage) = try await configuration.run(["-J", "--skip-download"] + source.ytDlpArguments, on: route)
@@ -128,7 +129,9 @@ public struct ChannelBrowser: Sendable {
     /// run (one JSON line each), info JSON files one run each (yt-dlp loads one per run).
     /// - Returns: what was read; ``BatchMetadata/failure`` is set when some video failed.
     /// - Throws: ``WorkerError`` `.invalidArgument` for an empty batch, `.operationFailed` (with the
-    ///   event) when no video could be read, `.launchFailed`, `.ledgerAppendFailed`.
+    ///   event) when no video could be read or the task was cancelled (failure `interrupted`; no
+    ///   further run is started), `.launchFailed` (with a `connection_error` event when an earlier
+    ///   run of the batch had metered bytes), `.ledgerAppendFailed`.
     public func batchMetadata(
         _ sources: [VideoSource], context: OperationContext = OperationContext()
     ) async throws -> BatchMetadata {
@@ -141,22 +144,16 @@ public struct ChannelBrowser: Sendable {
         var bytes: Int64 = 0
         var duration: Int64 = 0
         var startedAt: LedgerTimestamp?
-        let route = configuration.route(
+        let route = try await configuration.route(
             component: Self.component, operation: "batch-metadata", videoID: nil, channelName: nil, context: context)
         for arguments in argumentSets {
-            let run: YtDlpRun
-            do {
-                run = try await configuration.runner.run(
-                    ["-J", "--skip-download"] + arguments + configuration.extraArguments + route.proxyArguments)
-            } catch {
-                _ = await route.finish()
-                throw error
-            }
+            let run = try await configuration.launch(["-J", "--skip-download"] + arguments, on: route)
             startedAt = startedAt ?? run.startedAt
             duration += run.durationMS
             bytes += Int64(run.standardOutput.count)
             videos += Self.parseMetadata(run.standardOutput)
-            if failure == nil { failure = run.failure }
+            if failure == nil || run.interrupted { failure = run.failure }
+            if run.interrupted { break }
         }
         if failure == nil && videos.count < sources.count {
             failure = YtDlpFailure(errorType: .unknown, httpStatus: nil, message: "yt-dlp printed too few video JSONs")
@@ -169,6 +166,9 @@ public struct ChannelBrowser: Sendable {
             context: context, usage: usage)
         guard !videos.isEmpty else {
             throw WorkerError(.operationFailed, "batch metadata failed for all videos", failure: failure, event: event)
+        }
+        if let failure, failure.errorType == .interrupted {
+            throw WorkerError(.operationFailed, "batch metadata was interrupted", failure: failure, event: event)
         }
         return BatchMetadata(videos: videos, failure: failure, event: event)
     }

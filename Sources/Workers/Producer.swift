@@ -41,8 +41,8 @@ public struct OperationContext: Sendable, Hashable {
 public struct ProducerConfiguration: Sendable {
     /// The yt-dlp executable (see `ProxyLab.YtDlp.locate()` or the Makefile's venv).
     public var ytDlpPath: String
-    /// The proxy route for this producer's component; when enabled, yt-dlp gets
-    /// ``ProxyService/ytDlpArguments()``.
+    /// The proxy route for this producer's component. When enabled, yt-dlp reads its `--proxy`
+    /// from a private options file (never from its argv; see ``optionsFolder``).
     public var proxyService: ProxyService
     /// Receives exactly one ``ProxyRequestEvent`` per operation.
     public var sink: any EventAppending
@@ -54,11 +54,15 @@ public struct ProducerConfiguration: Sendable {
     public var logger: Logger
     /// The in-process metering proxy. When set and the route is enabled, every operation gets a
     /// one-time token and yt-dlp is pointed at the meter, which adds the real gateway credentials
-    /// upstream and counts the bytes on the wire (`bytes_measured=true`). yt-dlp's argv and
-    /// environment then hold no password. Without a meter (the seed's way) yt-dlp gets the
-    /// gateway URL itself, so the password is in its argv and visible to `ps`: production
-    /// workers must set a meter.
+    /// upstream and counts the bytes on the wire (`bytes_measured=true`). Without a meter (the
+    /// seed's way) yt-dlp gets the gateway URL itself, password included, and the bytes are not
+    /// measured: production workers must set a meter. Either URL reaches yt-dlp only through the
+    /// options file.
     public var meter: MeteringProxy?
+    /// Where the per-operation yt-dlp options files are made, each in a private directory of its
+    /// own (mode 0700; the file 0600) that is removed when the operation ends. `nil` (the
+    /// default) is the system temporary folder (`$TMPDIR`, else `/tmp`).
+    public var optionsFolder: String?
     /// Arguments added to every yt-dlp run (the lab passes `--no-check-certificates` for its
     /// self-signed HTTPS origin).
     public var extraArguments: [String] = []
@@ -67,7 +71,8 @@ public struct ProducerConfiguration: Sendable {
     public init(
         ytDlpPath: String, proxyService: ProxyService, sink: any EventAppending,
         counters: RateLimitCounters = RateLimitCounters(), timeout: Duration? = .seconds(600),
-        logger: Logger = Logger(label: "proxy-ledger.workers"), meter: MeteringProxy? = nil
+        logger: Logger = Logger(label: "proxy-ledger.workers"), meter: MeteringProxy? = nil,
+        optionsFolder: String? = nil
     ) {
         self.ytDlpPath = ytDlpPath
         self.proxyService = proxyService
@@ -76,56 +81,92 @@ public struct ProducerConfiguration: Sendable {
         self.timeout = timeout
         self.logger = logger
         self.meter = meter
+        self.optionsFolder = optionsFolder
     }
 
     var runner: YtDlpRunner { YtDlpRunner(executable: ytDlpPath, timeout: timeout) }
 
-    /// Opens the proxy route of one operation: a metering lease when a meter is configured, the
-    /// gateway URL otherwise, nothing when the route is disabled.
+    /// Opens the proxy route of one operation: with the route enabled, an options file holding a
+    /// metering lease's URL (or, without a meter, the gateway URL); nothing when disabled.
+    /// - Throws: ``WorkerError`` `.launchFailed` when the options file cannot be written (the
+    ///   lease is ended again; nothing crossed the gateway).
     func route(
         component: ProxyComponent, operation: String, videoID: String?, channelName: String?,
         context: OperationContext
-    ) -> OperationRoute {
-        guard proxyService.isEnabled else { return OperationRoute(proxyArguments: [], lease: nil) }
-        guard let meter else { return OperationRoute(proxyArguments: proxyService.ytDlpArguments(), lease: nil) }
+    ) async throws -> OperationRoute {
+        let label = OperationLabel(
+            component: component, operation: operation, videoID: videoID, channelName: channelName, context: context)
+        guard proxyService.isEnabled else { return OperationRoute(label: label, options: nil, lease: nil) }
+        let folder = optionsFolder ?? FileManager.default.temporaryDirectory.path
+        guard let meter else {
+            let url = proxyService.proxyURL ?? ""
+            return OperationRoute(label: label, options: try YtDlpOptionsFile.create(proxyURL: url, under: folder), lease: nil)
+        }
         let lease = meter.register(
             OperationAttribution(
                 component: component.rawValue, operation: operation, jobID: context.jobID, videoID: videoID,
                 channelName: channelName, correlationID: context.correlationID, attempt: context.attempt))
-        return OperationRoute(proxyArguments: ["--proxy", lease.proxyURL], lease: lease)
-    }
-
-    /// Runs one yt-dlp process on `route`, then ends the route's lease.
-    /// - Returns: the run and the bytes metered for it (`nil` when unmetered).
-    func run(_ arguments: [String], on route: OperationRoute) async throws -> (YtDlpRun, MeteredUsage?) {
-        let run: YtDlpRun
         do {
-            run = try await runner.run(arguments + extraArguments + route.proxyArguments)
+            let options = try YtDlpOptionsFile.create(proxyURL: lease.proxyURL, under: folder)
+            return OperationRoute(label: label, options: options, lease: lease)
         } catch {
-            _ = await route.finish()
+            _ = await OperationRoute(label: label, options: nil, lease: lease).finish()
             throw error
         }
+    }
+
+    /// Runs one yt-dlp process on `route`, then ends the route (its lease and options file).
+    /// - Returns: the run (``YtDlpRun/interrupted`` when the task was cancelled) and the bytes
+    ///   metered for it (`nil` when unmetered).
+    /// - Throws: what ``launch(_:on:)`` throws.
+    func run(_ arguments: [String], on route: OperationRoute) async throws -> (YtDlpRun, MeteredUsage?) {
+        let run = try await launch(arguments, on: route)
         return (run, await route.finish())
     }
 
-    /// The failure to record and report for a run: a failure the gateway itself reported (its
-    /// class, raw status and `X-Webshare-Error-Reason`) takes precedence over what yt-dlp printed,
-    /// so it is never blamed on YouTube; a run killed because the worker was cancelled says so.
-    func decisiveFailure(_ failure: YtDlpFailure?, usage: MeteredUsage?) -> YtDlpFailure? {
-        guard var failure else { return nil }
-        if let gateway = usage?.gatewayFailure {
-            let detail =
-                gateway.reason.map { "X-Webshare-Error-Reason \($0)" } ?? gateway.status.map { "HTTP \($0)" }
-                ?? "no reply (refused, reset or unreachable)"
-            failure = YtDlpFailure(errorType: gateway.errorType, httpStatus: gateway.status, message: "gateway: \(detail)")
-        } else if Task.isCancelled {
-            failure.message = "interrupted: the worker was stopped while yt-dlp ran"
+    /// Runs one yt-dlp process on `route` and leaves the route open (a batch runs several).
+    /// - Throws: ``WorkerError`` `.launchFailed` when yt-dlp cannot be started; the route is
+    ///   ended first, and when its lease had already metered bytes (an earlier run of a batch)
+    ///   a `connection_error` event with them is appended and carried by the error.
+    func launch(_ arguments: [String], on route: OperationRoute) async throws -> YtDlpRun {
+        do {
+            return try await runner.run(arguments + extraArguments + route.proxyArguments)
+        } catch {
+            let launchError = error as? WorkerError ?? WorkerError(.launchFailed, "cannot run yt-dlp: \(type(of: error))")
+            throw try await launchFailure(launchError, on: route)
         }
-        return failure
+    }
+
+    /// Ends `route` after a failed launch; the error to throw, with an event when bytes were metered.
+    private func launchFailure(_ error: WorkerError, on route: OperationRoute) async throws -> WorkerError {
+        guard let usage = await route.finish(), usage.totalBytes > 0 else { return error }
+        let failure = YtDlpFailure(errorType: .connectionError, httpStatus: nil, message: error.message)
+        let label = route.label
+        let event = try await record(
+            component: label.component, operation: label.operation, startedAt: route.startedAt,
+            durationMS: usage.durationMS, failure: failure, estimatedBytes: nil, videoID: label.videoID,
+            channelName: label.channelName, context: label.context, usage: usage)
+        return WorkerError(error.code, error.message, failure: failure, event: event)
+    }
+
+    /// The failure to record and report for a run: an `interrupted` run stays interrupted (the
+    /// caller gives such an attempt back rather than charging it); otherwise a failure the
+    /// gateway itself reported (its class, raw status and `X-Webshare-Error-Reason`) takes
+    /// precedence over what yt-dlp printed, so it is never blamed on YouTube.
+    func decisiveFailure(_ failure: YtDlpFailure?, usage: MeteredUsage?) -> YtDlpFailure? {
+        guard let failure else { return nil }
+        guard failure.errorType != .interrupted, let gateway = usage?.gatewayFailure else { return failure }
+        let detail =
+            gateway.reason.map { "X-Webshare-Error-Reason \($0)" } ?? gateway.status.map { "HTTP \($0)" }
+            ?? "no reply (refused, reset or unreachable)"
+        return YtDlpFailure(errorType: gateway.errorType, httpStatus: gateway.status, message: "gateway: \(detail)")
     }
 
     /// Builds the operation's event, appends it, and counts the outcome. Pass the failure
     /// through ``decisiveFailure(_:usage:)`` first.
+    ///
+    /// The append runs in a task of its own, so that it also happens when the calling task has
+    /// been cancelled (a worker stopped by SIGTERM still records what its operation cost).
     /// - Throws: ``WorkerError`` with code `.ledgerAppendFailed` when the sink throws.
     func record(
         component: ProxyComponent, operation: String, startedAt: LedgerTimestamp, durationMS: Int64,
@@ -140,6 +181,18 @@ public struct ProducerConfiguration: Sendable {
             durationMS: durationMS, proxied: proxyService.isEnabled, attempt: context.attempt)
         usage?.apply(to: &event)
         await counters.record(failure?.errorType)
+        logOutcome(operation: operation, videoID: videoID, durationMS: durationMS, failure: failure)
+        let sink = sink
+        let recorded = event
+        do {
+            _ = try await Task { try await sink.append([recorded]) }.value
+        } catch {
+            throw WorkerError(.ledgerAppendFailed, "cannot append \(operation) event: \(error)", event: event)
+        }
+        return event
+    }
+
+    private func logOutcome(operation: String, videoID: String?, durationMS: Int64, failure: YtDlpFailure?) {
         var metadata: Logger.Metadata = [
             "ledger.operation": "\(operation)", "ledger.success": "\(failure == nil)",
             "ledger.duration_ms": "\(durationMS)",
@@ -147,24 +200,5 @@ public struct ProducerConfiguration: Sendable {
         if let videoID { metadata["ledger.video_id"] = "\(videoID)" }
         if let failure { metadata["ledger.error_type"] = "\(failure.errorType.rawValue)" }
         logger.info("operation finished", metadata: metadata)
-        do {
-            _ = try await sink.append([event])
-        } catch {
-            throw WorkerError(.ledgerAppendFailed, "cannot append \(operation) event: \(error)", event: event)
-        }
-        return event
-    }
-}
-
-/// The proxy route of one operation (see ``ProducerConfiguration/route(component:operation:videoID:channelName:context:)``).
-struct OperationRoute: Sendable {
-    /// Arguments for yt-dlp: `--proxy URL` or nothing. With a lease the URL holds only its token.
-    let proxyArguments: [String]
-    let lease: MeteringLease?
-
-    /// Ends the lease and returns the bytes metered for the operation, or `nil` when unmetered.
-    func finish() async -> MeteredUsage? {
-        guard let lease else { return nil }
-        return await lease.finish()
     }
 }

@@ -35,9 +35,9 @@ public struct TranscriptionResult: Sendable {
 /// Downloads English subtitles with yt-dlp and appends one `subtitle-download` event per job.
 ///
 /// Runs `yt-dlp --skip-download --write-subs --write-auto-subs --sub-format json3 --sub-langs en
-/// -o DIR/%(id)s.%(ext)s SOURCE [--proxy URL]`, the proxy arguments coming from
-/// ``ProxyService/ytDlpArguments()`` when the route is enabled. yt-dlp's sleep options stay at
-/// their defaults. The event's `estimated_bytes` is the seed's estimate: the size of the subtitle
+/// -o DIR/%(id)s.%(ext)s SOURCE [--config-locations FILE]`; with the route enabled, FILE is a
+/// private options file holding `--proxy URL` (see ``ProducerConfiguration/optionsFolder``).
+/// yt-dlp's sleep options stay at their defaults. The event's `estimated_bytes` is the seed's estimate: the size of the subtitle
 /// file(s) this run wrote (not wire bytes; `bytes_measured` is `false`).
 public struct TranscribeWorker: Sendable {
     /// The event `component`.
@@ -58,7 +58,7 @@ public struct TranscribeWorker: Sendable {
         self.outputDirectory = outputDirectory
     }
 
-    /// The yt-dlp arguments for `job`, before the proxy route's `--proxy URL`.
+    /// The yt-dlp arguments for `job`, before the proxy route's `--config-locations FILE`.
     public func arguments(for job: TranscriptionJob) -> [String] {
         let template = URL(fileURLWithPath: outputDirectory).appendingPathComponent("%(id)s.%(ext)s").path
         return [
@@ -73,13 +73,14 @@ public struct TranscribeWorker: Sendable {
     /// subtitle file is recorded as `not_found`.
     /// - Returns: the event and the subtitle files.
     /// - Throws: ``WorkerError`` with code `.operationFailed` (carrying the classified
-    ///   ``YtDlpFailure`` and the appended event) when the download failed, `.launchFailed` when
-    ///   yt-dlp could not start (no event is appended then), `.ledgerAppendFailed` when the sink
-    ///   refused the event.
+    ///   ``YtDlpFailure`` and the appended event) when the download failed, also when the task
+    ///   was cancelled before or while yt-dlp ran (failure `interrupted`, the event holding the
+    ///   bytes metered so far); `.launchFailed` when yt-dlp could not start (no event is
+    ///   appended then); `.ledgerAppendFailed` when the sink refused the event.
     public func transcribe(_ job: TranscriptionJob) async throws -> TranscriptionResult {
         try? FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         let before = subtitleFiles(for: job.videoID)
-        let route = configuration.route(
+        let route = try await configuration.route(
             component: Self.component, operation: Self.operation, videoID: job.videoID, channelName: nil,
             context: job.context)
         let (run, usage) = try await configuration.run(arguments(for: job), on: route)

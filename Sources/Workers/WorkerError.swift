@@ -10,9 +10,13 @@ public struct WorkerError: Error, Sendable, CustomStringConvertible {
 
         private init(_ rawValue: String) { self.rawValue = rawValue }
 
-        /// yt-dlp ran and failed; see ``WorkerError/failure``.
+        /// yt-dlp ran and failed, or the worker was stopped before or while it ran (then
+        /// ``WorkerError/isInterrupted``); see ``WorkerError/failure`` and ``WorkerError/event``.
         public static let operationFailed = Code("operationFailed")
-        /// yt-dlp could not be started (missing executable, bad working directory).
+        /// yt-dlp could not be started (missing executable, bad working directory, an options
+        /// file that cannot be written). No event, unless the operation's lease had already
+        /// metered bytes (an earlier run of a batch): then ``WorkerError/event`` is the
+        /// `connection_error` event recording them.
         public static let launchFailed = Code("launchFailed")
         /// yt-dlp succeeded but its JSON output could not be parsed.
         public static let invalidOutput = Code("invalidOutput")
@@ -44,6 +48,12 @@ public struct WorkerError: Error, Sendable, CustomStringConvertible {
 
     /// The ledger `error_type` for this error (``YtDlpFailure/errorType`` or `unknown`).
     public var errorType: ProxyErrorType { failure?.errorType ?? .unknown }
+
+    /// `true` when the operation was interrupted: the task was cancelled (a worker being
+    /// stopped) before or while yt-dlp ran. The code is then ``Code/operationFailed``, the
+    /// failure's type `interrupted`, and ``event`` the appended event with the bytes metered up
+    /// to then; a job queue should `release` such an attempt rather than fail it.
+    public var isInterrupted: Bool { failure?.errorType == .interrupted }
 
     /// Code and message; never contains secrets.
     public var description: String {

@@ -109,8 +109,8 @@ import TestSupport
         let report = try await LabRun.run(options, logger: logger)
         #expect(report.transcriptionsSucceeded == 2)
         let recorded = try String(contentsOfFile: dump, encoding: .utf8)
-        #expect(recorded.contains("--proxy"))
-        #expect(recorded.contains(":lease@127.0.0.1:"), "yt-dlp gets a one-time token for the local meter")
+        #expect(recorded.contains("--config-locations"), "yt-dlp reads its proxy from a private options file")
+        #expect(!recorded.contains("--proxy") && !recorded.contains(":lease@"), "no proxy URL or token on argv")
         let encoded = options.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? options.password
         #expect(!recorded.contains(options.password))
         #expect(!recorded.contains(encoded))

@@ -139,7 +139,10 @@ let videoB = "9bZkp7q19f0"
     }
 
     @Test func classificationOfErrorTypes() {
-        for type in [ProxyErrorType.rateLimited, .botCheck, .gatewayThrottled, .connectionError, .timeout, .unknown] {
+        for type in [
+            ProxyErrorType.rateLimited, .botCheck, .gatewayThrottled, .connectionError, .timeout, .unknown, .interrupted,
+            .bandwidthExhausted,
+        ] {
             #expect(FailureDisposition.of(type, httpStatus: nil) == .retry)
         }
         #expect(FailureDisposition.of(.httpError, httpStatus: 429) == .retry)

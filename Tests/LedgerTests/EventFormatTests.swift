@@ -80,6 +80,18 @@ import Testing
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
     }
 
+    @Test func interruptedIsAnErrorTypeWithTheNextOnDiskCode() throws {
+        let line = valid.replacingOccurrences(of: #""success":true"#, with: #""success":false,"error_type":"interrupted""#)
+        let event = try ProxyRequestEvent(jsonLine: Array(line.utf8))
+        #expect(event.errorType == .interrupted && !event.success)
+        #expect(String(decoding: event.jsonLine(), as: UTF8.self).contains(#""error_type":"interrupted""#))
+        #expect(try BatchCodec.decode(BatchCodec.encode([event])).events == [event])
+        // Codes are append-only: the ten older types keep 1...10, `interrupted` is 11.
+        #expect(BatchCodec.errorTypeCodes.firstIndex(of: .interrupted) == 10)
+        #expect(BatchCodec.errorTypeCodes.firstIndex(of: .unknown) == 9)
+        #expect(Set(BatchCodec.errorTypeCodes) == Set(ProxyErrorType.allCases))
+    }
+
     @Test func batchCodecRoundTripsAllShapes() throws {
         var events = (0..<50).map { index in
             ProxyRequestEvent(

@@ -142,6 +142,28 @@ struct ProxyLabTests {
         #expect(!LoopbackPort.isAccepting(port: port))
     }
 
+    /// The password file is readable by Squid's user only: mode 0600, owned by `proxy` when the
+    /// lab runs as root; a world-readable one left by an earlier run is replaced.
+    @Test(.enabled(if: SquidGateway.isAvailable, "needs squid and htpasswd"))
+    func thePasswordFileIsPrivateToSquidsUser() async throws {
+        let directory = try LabSupport.makeTemporaryDirectory()
+        defer { LabSupport.removeDirectory(directory) }
+        let configuration = SquidConfiguration(
+            directory: directory, username: "lab-user", password: LabSupport.hardPassword)
+        try "stale:entry\n".write(toFile: configuration.passwordFilePath, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: configuration.passwordFilePath)
+        let (mode, owner, text) = try await withSquidGateway(configuration) { gateway in
+            var info = stat()
+            try #require(stat(configuration.passwordFilePath, &info) == 0)
+            let text = try String(contentsOfFile: configuration.passwordFilePath, encoding: .utf8)
+            return (info.st_mode & 0o7777, info.st_uid, text)
+        }
+        #expect(mode == 0o600)
+        let squidUser = geteuid() == 0 ? getpwnam("proxy")?.pointee.pw_uid : nil
+        #expect(owner == squidUser ?? geteuid())
+        #expect(text.hasPrefix("lab-user:$apr1$") && !text.contains("stale") && !text.contains("p@ss"))
+    }
+
     /// A second run in the same lab directory fails before it touches the first run's files.
     @Test(.enabled(if: SquidGateway.isAvailable, "needs squid and htpasswd"))
     func aLabDirectoryInUseIsRefused() async throws {

@@ -4,7 +4,7 @@
 /// ```swift
 /// let lease = proxy.register(OperationAttribution(component: "transcribe-worker",
 ///                                                 operation: "subtitle-download", jobID: job, videoID: id))
-/// try await runYtDlp(["--proxy", lease.proxyURL, …])
+/// try await runYtDlp(optionsFile: "--proxy '\(lease.proxyURL)'")   // never on argv: see proxyURL
 /// let usage = await lease.finish()
 /// try await ledger.append([usage.makeEvent(for: lease.attribution, timestamp: started, success: ok)])
 /// ```
@@ -38,7 +38,10 @@ public struct MeteringLease: Sendable, CustomStringConvertible {
     /// The value for yt-dlp's `--proxy`: `http://<token>:lease@127.0.0.1:<port>`. It holds no
     /// gateway password; yt-dlp sends `Proxy-Authorization: Basic base64("<token>:lease")`
     /// (RFC 7617). The constant password is there because Python's proxy handlers send no
-    /// `Proxy-Authorization` at all for a URL with a user but no password.
+    /// `Proxy-Authorization` at all for a URL with a user but no password. The token is a
+    /// credential while the lease is open: give it to yt-dlp in an options file only its user
+    /// can read (`--config-locations FILE`), not on its command line, which every local user
+    /// can read.
     public var proxyURL: String { "http://\(state.token):lease@127.0.0.1:\(port)" }
 
     /// The usage counted so far, without ending the lease.

@@ -8,7 +8,7 @@ import NIOPosix
 /// ```swift
 /// let proxy = try await MeteringProxy.start(upstream: try MeteringUpstream(service: service), logger: logger)
 /// let lease = proxy.register(OperationAttribution(component: "transcribe-worker", operation: "subtitle-download"))
-/// // yt-dlp --proxy <lease.proxyURL> …
+/// // yt-dlp --config-locations FILE …   (FILE, mode 0600, holds `--proxy '<lease.proxyURL>'`)
 /// let usage = await lease.finish()          // usage.requestBytes, usage.responseBytes, usage.gatewayFailure
 /// let cutShort = await proxy.shutdown(grace: .seconds(5))
 /// ```

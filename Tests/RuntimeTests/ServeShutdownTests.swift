@@ -10,16 +10,16 @@ import TestSupport
 /// job is lost.
 @Suite(.serialized) struct ServeShutdownTests {
     /// SIGTERM to `proxy-ledger serve` with three jobs in flight, two finishing in about 2 s and one
-    /// needing about 60 s, and a 10 s grace.
+    /// needing 120 s, and a 20 s grace (room for yt-dlp's start-up on a loaded 2-core machine).
     @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
     func sigtermDrainsFinishesTwoJobsAndInterruptsTheThird() async throws {
         try await ServeLab.with(videos: 3) { lab in
             let fast = try (0..<2).map { try lab.infoJSON(video: $0, prefix: "/delay/2000", name: "fast\($0)") }
-            let slow = try lab.infoJSON(video: 2, prefix: "/delay/60000", name: "slow")
+            let slow = try lab.infoJSON(video: 2, prefix: "/delay/120000", name: "slow")
             let queue = try SQLiteJobStore(path: lab.jobsDatabase)
             let ids = try await queue.enqueue((fast + [slow]).map { JobRequest(.transcribe(.infoJSON(path: $0))) }, now: JobClock.now())
                 .map(\.job.id)
-            let serve = try ServeProcess.start(lab: lab, arguments: ["--shutdown-grace", "10"], environment: lab.environment(maxConcurrency: 3))
+            let serve = try ServeProcess.start(lab: lab, arguments: ["--shutdown-grace", "20"], environment: lab.environment(maxConcurrency: 3))
             _ = try await ServeLab.waitFor(ids, in: queue, timeout: .seconds(60)) { $0.allSatisfy { $0.state == .running } }
             try await Task.sleep(for: .milliseconds(500))  // yt-dlp is connected through the meter
             kill(serve.processIdentifier, SIGTERM)

@@ -28,11 +28,40 @@ enum WorkerConcurrencyBench {
                 try text.write(toFile: path, atomically: true, encoding: .utf8)
                 return path
             }
-            let serial = try await seconds(concurrency: 1, infos: infos, env: env, password: password, ytDlp: ytDlp, root: directory + "/w1", logger: logger)
-            let wide = try await seconds(concurrency: jobs, infos: infos, env: env, password: password, ytDlp: ytDlp, root: directory + "/w20", logger: logger)
-            print("workers   \(jobs) jobs, origin 200 ms, PROXY_MAX_CONCURRENCY=20".padding(toLength: 58, withPad: " ", startingAt: 0)
-                + String(format: " %6.2f s  vs %6.2f s with 1 = %.1f×   (target ≥ 10×)", wide, serial, serial / wide))
+            let standIn = try writeStandIn(in: lab)
+            for (name, executable) in [("yt-dlp", ytDlp), ("stand-in", standIn)] {
+                let serial = try await seconds(concurrency: 1, infos: infos, env: env, password: password, ytDlp: executable, root: directory + "/\(name)-1", logger: logger)
+                let wide = try await seconds(concurrency: jobs, infos: infos, env: env, password: password, ytDlp: executable, root: directory + "/\(name)-20", logger: logger)
+                print("workers   \(jobs) jobs, 200 ms origin, \(name): 20 at once vs 1".padding(toLength: 58, withPad: " ", startingAt: 0)
+                    + String(format: " %6.2f s  vs %6.2f s = %.1f×   (target ≥ 10×)", wide, serial, serial / wide))
+            }
         }
+    }
+
+    /// A yt-dlp stand-in that only fetches the caption through the metering proxy with curl, so
+    /// that the row measures the worker pool rather than yt-dlp's Python start-up (about 0.7 s of
+    /// CPU per run, which 20 runs on 2 cores cannot overlap).
+    static func writeStandIn(in folder: String) throws -> String {
+        let path = folder + "/yt-dlp-stand-in"
+        try #"""
+            #!/bin/sh
+            cfg=""; info=""; out=""; previous=""
+            for argument in "$@"; do
+                case "$previous" in
+                    --config-locations) cfg="$argument" ;;
+                    --load-info-json) info="$argument" ;;
+                    -o) out="$argument" ;;
+                esac
+                previous="$argument"
+            done
+            proxy=$(sed -n "s/^--proxy '\(.*\)'\$/\1/p" "$cfg")
+            id=$(grep -o '"id" *: *"[^"]*"' "$info" | head -1 | sed 's/.*"\([^"]*\)"$/\1/')
+            url=$(grep -o 'http://[^"]*json3' "$info" | head -1)
+            target=$(printf '%s' "$out" | sed "s/%(id)s/$id/; s/%(ext)s/en.json3/")
+            exec curl -sf -x "$proxy" -o "$target" "$url"
+            """#.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return path
     }
 
     /// Wall-clock seconds from enqueue until every job is finished.

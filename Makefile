@@ -41,7 +41,7 @@ build: deps
 
 test: deps $(PROM_PARSER)
 	swift build --build-tests
-	PROXY_LEDGER_BIN=$(BIN_PATH)/proxy-ledger swift test --skip-build
+	PROXY_LEDGER_BIN=$(BIN_PATH)/proxy-ledger swift test --skip-build --no-parallel
 
 demo: deps
 	swift build --product proxy-ledger

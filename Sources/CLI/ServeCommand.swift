@@ -102,7 +102,11 @@ struct ServeCommand: AsyncParsableCommand {
                 let port = await runtime.listeningPort()
                 printError("serving on http://\(host):\(port)/ (SIGTERM or Ctrl-C drains and stops)")
             }
-            try await runtime.run(gracefulShutdownSignals: [.sigterm, .sigint])
+            do {
+                try await runtime.run(gracefulShutdownSignals: [.sigterm, .sigint])
+            } catch let error as RuntimeError {
+                throw CommandFailure(error.message)
+            }
         }
     }
 

@@ -87,7 +87,9 @@ struct JobWorkerService: Service {
             return try await store.claim(
                 component: component, workerID: workerID, leaseDuration: leaseDuration, now: JobClock.now())
         } catch {
-            logger.error("claiming a job failed", metadata: ["worker.component": "\(component)", "worker.error": "\(error)"])
+            if !Task.isCancelled {
+                logger.error("claiming a job failed", metadata: ["worker.component": "\(component)", "worker.error": "\(error)"])
+            }
             return nil
         }
     }

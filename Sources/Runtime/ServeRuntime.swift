@@ -3,6 +3,7 @@ import Hummingbird
 import Jobs
 import Ledger
 import Logging
+import NIOCore
 import Projections
 import ProxyGateway
 import ServiceLifecycle
@@ -139,6 +140,10 @@ public final class ServeRuntime: Sendable {
         do {
             try await serviceGroup.run()
             failure = nil
+        } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EACCES {
+            let reason = error.errnoCode == EADDRINUSE ? "the address is in use" : "permission denied"
+            failure = RuntimeError(.bindFailed,
+                "cannot listen on \(options.listenHost):\(options.listenPort): \(reason); choose another --listen")
         } catch {
             failure = error
         }

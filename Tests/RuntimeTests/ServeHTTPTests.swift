@@ -1,6 +1,7 @@
 import Foundation
 import Jobs
 import Ledger
+import ProxyGateway
 import ProxyLab
 import Runtime
 import Testing
@@ -103,6 +104,24 @@ import TestSupport
         #expect(result.status == 1)
         #expect(result.stderr.contains("--auth-token-file"))
         #expect(!FileManager.default.fileExists(atPath: root.path + "/l"), "nothing was opened")
+    }
+
+    @Test func aPortInUseFailsWithAMessage() async throws {
+        let root = try TemporaryDirectory("serve-port")
+        var options = ServeOptions(
+            ledgerDirectory: root.path + "/l", databasePath: root.path + "/p.sqlite", jobsDatabasePath: root.path + "/j.sqlite",
+            outputDirectory: root.path + "/o", ytDlpPath: "/bin/false")
+        options.listenPort = 0
+        let runtime = try await ServeRuntime.start(options: options, settings: { ProxySettings(enabled: false) }, logger: ServeLab.logger)
+        try await ServeLab.running(runtime) {
+            let port = await runtime.listeningPort()
+            let result = try BuiltExecutable.run([
+                "serve", "--listen", "127.0.0.1:\(port)", "--ledger", root.path + "/l2", "--db", root.path + "/p2.sqlite",
+                "--jobs-db", root.path + "/j2.sqlite",
+            ], environment: ["PROXY_LEDGER_YTDLP": "/bin/false"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(port): the address is in use"), "\(result.stderr)")
+        }
     }
 
     @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))

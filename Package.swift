@@ -91,6 +91,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -193,7 +195,13 @@ let package = Package(
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Ledger", "TestSupport"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Projections", "Ledger", "TestSupport"]),
         .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "Projections", "Ledger", "TestSupport"]),
-        .testTarget(name: "ProxyGatewayTests", dependencies: ["ProxyGateway", "TestSupport"]),
+        .testTarget(
+            name: "ProxyGatewayTests",
+            dependencies: [
+                "ProxyGateway", "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Ledger", "TestSupport"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "ProxyGateway", "Ledger", "TestSupport"]),
         .testTarget(

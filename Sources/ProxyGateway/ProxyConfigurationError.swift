@@ -1,8 +1,9 @@
-/// An error in the proxy configuration: a malformed environment variable, or credentials that
-/// are missing although the proxy is enabled.
+/// An error in the proxy configuration: a malformed environment variable or settings-file key, a
+/// settings or password file that cannot be read, or credentials that are missing although the
+/// proxy is enabled.
 ///
-/// `description` names the variable and the values it accepts. It never contains the value of
-/// `PROXY_PASSWORD`, so it is safe to log.
+/// `description` names the variable (or file key) and the values it accepts. It never contains
+/// the password, from `PROXY_PASSWORD`, a password file or a settings file, so it is safe to log.
 ///
 /// Modelled on NIO's `FileSystemError`: a struct with an extensible ``Code``, so that new codes do
 /// not break callers that switch over them.
@@ -26,13 +27,26 @@ public struct ProxyConfigurationError: Error, Sendable, CustomStringConvertible,
         /// carry: a control character (such as a stray CR or newline from a secrets file) in
         /// either, or a colon in the username (RFC 7617 §2).
         public static let invalidCredential = Code(name: "invalid_credential")
+        /// Two settings that exclude each other are both set (`PROXY_PASSWORD` and
+        /// `PROXY_PASSWORD_FILE`, or `password` and `password_file` in a settings file).
+        public static let conflictingSettings = Code(name: "conflicting_settings")
+        /// A password file or settings file is missing or cannot be read; the message names its
+        /// path and the system error, never its content.
+        public static let unreadableFile = Code(name: "unreadable_file")
+        /// A settings file is not a JSON object of the documented shape, or a key has the wrong
+        /// JSON type.
+        public static let invalidSettingsFile = Code(name: "invalid_settings_file")
+        /// A settings file has a key that is not a setting; the message names it and, when one
+        /// is close, the key that was probably meant.
+        public static let unknownSetting = Code(name: "unknown_setting")
     }
 
     /// What went wrong.
     public var code: Code
 
-    /// The environment variable at fault, such as `"PROXY_GATEWAY_PORT"`, or `nil` when the
-    /// error is not about one variable.
+    /// The setting at fault: an environment variable such as `"PROXY_GATEWAY_PORT"`, or a
+    /// settings-file key with its file, such as `"proxy.gateway_port in /etc/proxy-ledger.json"`;
+    /// `nil` when the error is not about one setting.
     public var variable: String?
 
     /// A human-readable explanation. Never contains the proxy password.

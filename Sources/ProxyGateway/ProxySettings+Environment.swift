@@ -14,6 +14,9 @@ extension ProxySettings {
         public static let username = "PROXY_USERNAME"
         /// `PROXY_PASSWORD`: the Webshare proxy password (secret).
         public static let password = "PROXY_PASSWORD"
+        /// `PROXY_PASSWORD_FILE`: the path of a file holding the password (read once, one
+        /// trailing newline removed); excludes `PROXY_PASSWORD`.
+        public static let passwordFile = "PROXY_PASSWORD_FILE"
         /// `PROXY_USE_BACKBONE`: boolean, default `true`.
         public static let useBackbone = "PROXY_USE_BACKBONE"
         /// `PROXY_MAX_CONCURRENCY`: integer `>= 0`, default `0` (unlimited).
@@ -23,6 +26,9 @@ extension ProxySettings {
         /// `API_PROXY_ENABLED`: boolean override for the API service.
         public static let apiEnabled = "API_PROXY_ENABLED"
     }
+
+    /// The largest password file read, in bytes (64 KiB); a bigger file is refused as unreadable.
+    public static let passwordFileLimit = 64 * 1024
 
     /// Reads the settings from environment variables.
     ///
@@ -36,6 +42,9 @@ extension ProxySettings {
     /// - `PROXY_USERNAME` and `PROXY_PASSWORD` are taken verbatim (not trimmed), and must not
     ///   hold control characters (a CR or newline from a secrets file would make every request a
     ///   407); the username must not hold a colon.
+    /// - `PROXY_PASSWORD_FILE` names a file (UTF-8, at most ``passwordFileLimit`` bytes) that is
+    ///   read once, here; one trailing `\n` or `\r\n` is removed and the rest is the password,
+    ///   under the same rules as `PROXY_PASSWORD`. Setting both is an error.
     ///
     /// Credentials are not required here; ``ProxyService/init(settings:component:)`` requires
     /// them for a component that has the proxy enabled.
@@ -44,35 +53,68 @@ extension ProxySettings {
     /// - Returns: The settings, with defaults for unset variables.
     /// - Throws: ``ProxyConfigurationError`` with code ``ProxyConfigurationError/Code/invalidBoolean``,
     ///   ``ProxyConfigurationError/Code/invalidPort``, ``ProxyConfigurationError/Code/invalidConcurrency``
-    ///   or ``ProxyConfigurationError/Code/invalidCredential``, naming the variable. The password's
-    ///   value never appears in an error.
+    ///   or ``ProxyConfigurationError/Code/invalidCredential``, naming the variable;
+    ///   ``ProxyConfigurationError/Code/conflictingSettings`` naming `PROXY_PASSWORD` and
+    ///   `PROXY_PASSWORD_FILE` when both are set; ``ProxyConfigurationError/Code/unreadableFile``
+    ///   naming the password file's path when it cannot be read. The password never appears in
+    ///   an error.
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ProxyConfigurationError) -> ProxySettings {
-        let reader = EnvironmentReader(environment)
+        try parse(SettingInputs(environment: environment))
+    }
+
+    /// Parses raw inputs (environment, maybe overlaid by a settings file) into settings.
+    static func parse(_ inputs: SettingInputs) throws(ProxyConfigurationError) -> ProxySettings {
         var settings = ProxySettings()
-        settings.enabled = try reader.bool(Variable.enabled, key: "proxy.enabled") ?? settings.enabled
-        settings.gatewayHost = reader.trimmed(Variable.gatewayHost, key: "proxy.gatewayHost") ?? settings.gatewayHost
-        if let port = reader.trimmed(Variable.gatewayPort, key: "proxy.gatewayPort") {
-            guard let value = Int(port), (1...65535).contains(value) else {
-                throw .invalidPort(variable: Variable.gatewayPort, value: port)
+        settings.enabled = try inputs.bool(Variable.enabled) ?? settings.enabled
+        settings.gatewayHost = inputs.trimmed(Variable.gatewayHost)?.text ?? settings.gatewayHost
+        if let port = inputs.trimmed(Variable.gatewayPort) {
+            guard let value = Int(port.text), (1...65535).contains(value) else {
+                throw .invalidPort(variable: port.name, value: port.text)
             }
             settings.gatewayPort = value
         }
-        settings.username = reader.verbatim(Variable.username, key: "proxy.username", isSecret: false)
-        settings.password = reader.verbatim(Variable.password, key: "proxy.password", isSecret: true)
-        try checkCredential(settings.username, variable: Variable.username, allowsColon: false)
-        try checkCredential(settings.password, variable: Variable.password, allowsColon: true)
-        settings.useBackbone = try reader.bool(Variable.useBackbone, key: "proxy.useBackbone") ?? settings.useBackbone
-        if let limit = reader.trimmed(Variable.maxConcurrency, key: "proxy.maxConcurrency") {
-            guard let value = Int(limit), value >= 0 else {
-                throw .invalidConcurrency(variable: Variable.maxConcurrency, value: limit)
+        try parseCredentials(inputs, into: &settings)
+        settings.useBackbone = try inputs.bool(Variable.useBackbone) ?? settings.useBackbone
+        if let limit = inputs.trimmed(Variable.maxConcurrency) {
+            guard let value = Int(limit.text), value >= 0 else {
+                throw .invalidConcurrency(variable: limit.name, value: limit.text)
             }
             settings.maxConcurrency = value
         }
-        settings.transcribeEnabled = try reader.bool(Variable.transcribeEnabled, key: "transcribe.proxy.enabled")
-        settings.apiEnabled = try reader.bool(Variable.apiEnabled, key: "api.proxy.enabled")
+        settings.transcribeEnabled = try inputs.bool(Variable.transcribeEnabled)
+        settings.apiEnabled = try inputs.bool(Variable.apiEnabled)
         return settings
+    }
+
+    /// The username, and the password from its value or its file.
+    private static func parseCredentials(
+        _ inputs: SettingInputs, into settings: inout ProxySettings
+    ) throws(ProxyConfigurationError) {
+        let username = inputs.verbatim(Variable.username)
+        settings.username = username?.text
+        try checkCredential(username?.text, variable: username?.name ?? Variable.username, allowsColon: false)
+        let password = inputs.verbatim(Variable.password)
+        guard let file = inputs.trimmed(Variable.passwordFile) else {
+            settings.password = password?.text
+            try checkCredential(password?.text, variable: password?.name ?? Variable.password, allowsColon: true)
+            return
+        }
+        if let password {
+            throw ProxyConfigurationError(
+                code: .conflictingSettings, variable: file.name,
+                message: "\(password.name) and \(file.name) are both set; set only one of them")
+        }
+        settings.password = try readPasswordFile(file)
+        try checkCredential(settings.password, variable: file.name, allowsColon: true)
+    }
+
+    /// The password in the file `input` names: its text without one trailing `\n` or `\r\n`;
+    /// `nil` when nothing is left.
+    private static func readPasswordFile(_ input: SettingInput) throws(ProxyConfigurationError) -> String? {
+        let text = try FileText.read(input.text, limit: passwordFileLimit, setting: input.name, trimmingNewline: true)
+        return text.isEmpty ? nil : text
     }
 
     /// Throws when `value` holds a character a Basic credential cannot carry.
@@ -128,39 +170,76 @@ extension ProxySettings {
     }
 }
 
-/// Reads raw strings through swift-configuration and leaves the parsing to the caller.
-private struct EnvironmentReader {
-    let config: ConfigReader
+/// One raw setting: its text and the name errors give it (an environment variable, or a
+/// settings-file key with its file).
+struct SettingInput: Sendable, Equatable {
+    var text: String
+    var name: String
+}
 
-    init(_ environment: [String: String]) {
+/// The raw settings by environment variable name: read from the environment, then overlaid by
+/// a settings file (see ``ProxySettings/load(environment:configFile:)``).
+struct SettingInputs: Sendable {
+    var values: [String: SettingInput] = [:]
+
+    /// Every variable of ``ProxySettings/Variable``, its swift-configuration key, and whether it is secret.
+    static let environmentKeys: [(variable: String, key: ConfigKey, isSecret: Bool)] = [
+        (ProxySettings.Variable.enabled, "proxy.enabled", false),
+        (ProxySettings.Variable.gatewayHost, "proxy.gatewayHost", false),
+        (ProxySettings.Variable.gatewayPort, "proxy.gatewayPort", false),
+        (ProxySettings.Variable.username, "proxy.username", false),
+        (ProxySettings.Variable.password, "proxy.password", true),
+        (ProxySettings.Variable.passwordFile, "proxy.passwordFile", false),
+        (ProxySettings.Variable.useBackbone, "proxy.useBackbone", false),
+        (ProxySettings.Variable.maxConcurrency, "proxy.maxConcurrency", false),
+        (ProxySettings.Variable.transcribeEnabled, "transcribe.proxy.enabled", false),
+        (ProxySettings.Variable.apiEnabled, "api.proxy.enabled", false),
+    ]
+
+    init() {}
+
+    /// Reads every variable through swift-configuration: a `ConfigReader` over an
+    /// `EnvironmentVariablesProvider` that marks `PROXY_PASSWORD` secret (`proxy.gatewayHost`
+    /// is encoded as `PROXY_GATEWAY_HOST`).
+    init(environment: [String: String]) {
         let provider = EnvironmentVariablesProvider(
             environmentVariables: environment,
             secretsSpecifier: .specific([ProxySettings.Variable.password])
         )
-        config = ConfigReader(provider: provider)
+        let config = ConfigReader(provider: provider)
+        for entry in Self.environmentKeys {
+            if let text = config.string(forKey: entry.key, isSecret: entry.isSecret) {
+                values[entry.variable] = SettingInput(text: text, name: entry.variable)
+            }
+        }
     }
 
-    /// Looks up `key`; swift-configuration encodes it as `variable` (`proxy.gatewayHost` → `PROXY_GATEWAY_HOST`).
-    func raw(_ variable: String, key: ConfigKey, isSecret: Bool) -> String? {
-        config.string(forKey: key, isSecret: isSecret)
+    /// Replaces values with the settings file's. A file that sets the password or the password
+    /// file replaces both of the environment's, so that the file's choice of source wins.
+    mutating func overlay(_ file: [String: SettingInput]) {
+        let passwordSources = [ProxySettings.Variable.password, ProxySettings.Variable.passwordFile]
+        if passwordSources.contains(where: { file[$0] != nil }) {
+            for variable in passwordSources { values[variable] = nil }
+        }
+        values.merge(file) { _, new in new }
     }
 
     /// The value without surrounding whitespace; `nil` when unset or blank.
-    func trimmed(_ variable: String, key: ConfigKey) -> String? {
-        guard let text = raw(variable, key: key, isSecret: false) else { return nil }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.isEmpty ? nil : trimmed
+    func trimmed(_ variable: String) -> SettingInput? {
+        guard var input = values[variable] else { return nil }
+        input.text = input.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return input.text.isEmpty ? nil : input
     }
 
     /// The value exactly as set; `nil` when unset or empty.
-    func verbatim(_ variable: String, key: ConfigKey, isSecret: Bool) -> String? {
-        guard let text = raw(variable, key: key, isSecret: isSecret), !text.isEmpty else { return nil }
-        return text
+    func verbatim(_ variable: String) -> SettingInput? {
+        guard let input = values[variable], !input.text.isEmpty else { return nil }
+        return input
     }
 
     /// A boolean; `nil` when unset or blank.
-    func bool(_ variable: String, key: ConfigKey) throws(ProxyConfigurationError) -> Bool? {
-        guard let text = raw(variable, key: key, isSecret: false) else { return nil }
-        return try ProxySettings.parseBoolean(text, variable: variable)
+    func bool(_ variable: String) throws(ProxyConfigurationError) -> Bool? {
+        guard let input = values[variable] else { return nil }
+        return try ProxySettings.parseBoolean(input.text, variable: input.name)
     }
 }

@@ -24,6 +24,11 @@ struct ServeCommand: AsyncParsableCommand {
             /reports/PERIOD (with --rate-card; PERIOD is 2026-12 or current), and a status page at /. Binding an address other than loopback needs --auth-token-file; \
             every request but /healthz must then carry `Authorization: Bearer TOKEN`.
 
+            Settings: the PROXY_* variables, with --config FILE (JSON, docs/configuration.md) over \
+            them. The file is re-read when it changes and on SIGHUP; the proxy flags, the \
+            per-component flags and the concurrency switch from the next job, and a reload \
+            resumes components paused on auth_failure. A bad file keeps the old settings and logs why.
+
             Jobs run at once per component: PROXY_MAX_CONCURRENCY with the proxy on (0 = up to \
             32), one at a time with it off. A job whose credentials the gateway refuses (407) \
             pauses its component: /readyz turns 503 until `proxy-ledger jobs resume COMPONENT`.
@@ -40,6 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var databaseOptions: DatabaseOptions
     @OptionGroup var jobsOptions: JobsDatabaseOptions
     @OptionGroup var lockOptions: LockOptions
+
+    @Option(help: ArgumentHelp("A JSON settings file over the PROXY_* variables, re-read on change and on SIGHUP (docs/configuration.md).", valueName: "file"))
+    var config: String?
 
     @Option(help: ArgumentHelp("The HTTP address; port 0 picks a free one.", valueName: "host:port"))
     var listen: String = "127.0.0.1:8080"
@@ -73,7 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let settings = try ProxySettings.fromEnvironment()
+        let store = try SettingsStore(configFile: config)
         guard let ytDlp = YtDlp.locate() else {
             throw CommandFailure("yt-dlp not found: run `make deps`, or set PROXY_LEDGER_YTDLP to its path")
         }
@@ -96,8 +104,10 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "proxy-ledger.serve")
         logger.logLevel = .info
         let host = Self.display(options.listenHost)
-        try await reportingLedgerErrors { [options] in
-            let runtime = try await ServeRuntime.start(options: options, settings: { settings }, logger: logger)
+        try await reportingLedgerErrors { [options, store] in
+            let reloader = await SettingsReloadService(store: store, logger: logger)
+            let runtime = try await ServeRuntime.start(
+                options: options, settings: { store.settings }, settingsStore: store, extraServices: [reloader], logger: logger)
             Task {
                 let port = await runtime.listeningPort()
                 printError("serving on http://\(host):\(port)/ (SIGTERM or Ctrl-C drains and stops)")

@@ -40,6 +40,7 @@ public final class ServeRuntime: Sendable {
     let options: ServeOptions
     let logger: Logger
     let extraServices: [any Service]
+    let settingsStore: SettingsStore?
     private let listening = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
     private let group = Mutex<ServiceGroup?>(nil)
 
@@ -48,12 +49,14 @@ public final class ServeRuntime: Sendable {
     /// - Parameters:
     ///   - settings: Returns the current proxy settings; read at the start of every job, so a
     ///     reload applies from the next one.
+    ///   - settingsStore: When given, a reload of it also resumes components paused on
+    ///     `auth_failure`.
     ///   - extraServices: More services for the group (the settings reloader).
     /// - Throws: ``RuntimeError`` for invalid options, `LedgerError`, `ProjectionError` or
     ///   `JobStoreError` when a store cannot be opened.
     public static func start(
-        options: ServeOptions, settings: @escaping @Sendable () -> ProxySettings, extraServices: [any Service] = [],
-        logger: Logger
+        options: ServeOptions, settings: @escaping @Sendable () -> ProxySettings, settingsStore: SettingsStore? = nil,
+        extraServices: [any Service] = [], logger: Logger
     ) async throws -> ServeRuntime {
         try options.validate()
         let metrics = RuntimeMetrics()
@@ -65,7 +68,8 @@ public final class ServeRuntime: Sendable {
             let jobs = try SQLiteJobStore(path: options.jobsDatabasePath, retryPolicy: options.retryPolicy)
             return ServeRuntime(
                 options: options, settings: settings, writer: writer, projection: projection, jobs: jobs, metrics: metrics,
-                extraServices: extraServices, logger: logger)
+                extraServices: extraServices + (settingsStore.map { [ResumeOnReload(store: $0, jobs: jobs, logger: logger)] } ?? []),
+                settingsStore: settingsStore, logger: logger)
         } catch {
             try? await writer.close()
             throw error
@@ -74,8 +78,9 @@ public final class ServeRuntime: Sendable {
 
     private init(
         options: ServeOptions, settings: @escaping @Sendable () -> ProxySettings, writer: LedgerWriter, projection: ProjectionStore,
-        jobs: any JobStore, metrics: RuntimeMetrics, extraServices: [any Service], logger: Logger
+        jobs: any JobStore, metrics: RuntimeMetrics, extraServices: [any Service], settingsStore: SettingsStore?, logger: Logger
     ) {
+        self.settingsStore = settingsStore
         self.options = options
         self.writer = writer
         self.projection = projection

@@ -66,13 +66,20 @@ public struct ProducerConfiguration: Sendable {
     /// Arguments added to every yt-dlp run (the lab passes `--no-check-certificates` for its
     /// self-signed HTTPS origin).
     public var extraArguments: [String] = []
+    /// With the proxy off, the least time between this producer's yt-dlp runs (from the end of
+    /// one to the start of the next), doubled per recent `rate_limited`/`bot_check` failure in
+    /// ``counters`` up to the ``pacer``'s cap (see ``RequestPacer``). Default 2 s when the
+    /// route was disabled at creation, zero when enabled; never applied with the proxy on.
+    public var minimumInterval: Duration
+    /// Paces runs with the proxy off; copies of this configuration share it (one per worker).
+    public var pacer: RequestPacer
 
     /// Creates a configuration.
     public init(
         ytDlpPath: String, proxyService: ProxyService, sink: any EventAppending,
         counters: RateLimitCounters = RateLimitCounters(), timeout: Duration? = .seconds(600),
         logger: Logger = Logger(label: "proxy-ledger.workers"), meter: MeteringProxy? = nil,
-        optionsFolder: String? = nil
+        optionsFolder: String? = nil, minimumInterval: Duration? = nil, pacer: RequestPacer = RequestPacer()
     ) {
         self.ytDlpPath = ytDlpPath
         self.proxyService = proxyService
@@ -82,7 +89,12 @@ public struct ProducerConfiguration: Sendable {
         self.logger = logger
         self.meter = meter
         self.optionsFolder = optionsFolder
+        self.minimumInterval = minimumInterval ?? (proxyService.isEnabled ? .zero : Self.unproxiedInterval)
+        self.pacer = pacer
     }
+
+    /// The default ``minimumInterval`` with the proxy off: 2 s.
+    public static let unproxiedInterval = Duration.seconds(2)
 
     var runner: YtDlpRunner { YtDlpRunner(executable: ytDlpPath, timeout: timeout) }
 
@@ -125,16 +137,31 @@ public struct ProducerConfiguration: Sendable {
     }
 
     /// Runs one yt-dlp process on `route` and leaves the route open (a batch runs several).
+    /// With the proxy off it first waits its turn (``minimumInterval``, ``pacer``); a
+    /// cancellation while waiting makes the run `interrupted` without starting yt-dlp.
     /// - Throws: ``WorkerError`` `.launchFailed` when yt-dlp cannot be started; the route is
     ///   ended first, and when its lease had already metered bytes (an earlier run of a batch)
     ///   a `connection_error` event with them is appended and carried by the error.
     func launch(_ arguments: [String], on route: OperationRoute) async throws -> YtDlpRun {
+        let paced = !proxyService.isEnabled && minimumInterval > .zero
+        if paced { await waitForTurn() }
         do {
-            return try await runner.run(arguments + extraArguments + route.proxyArguments)
+            let run = try await runner.run(arguments + extraArguments + route.proxyArguments)
+            if paced { await pacer.requestFinished() }
+            return run
         } catch {
+            if paced { await pacer.requestFinished() }
             let launchError = error as? WorkerError ?? WorkerError(.launchFailed, "cannot run yt-dlp: \(type(of: error))")
             throw try await launchFailure(launchError, on: route)
         }
+    }
+
+    /// Waits for the pacer; a cancelled wait returns at once (the runner then reports `interrupted`).
+    private func waitForTurn() async {
+        guard let waited = try? await pacer.waitForTurn(minimumInterval: minimumInterval, counters: counters),
+            waited > .zero
+        else { return }
+        logger.debug("paced yt-dlp (proxy off)", metadata: ["workers.waited_ms": "\(milliseconds(waited))"])
     }
 
     /// Ends `route` after a failed launch; the error to throw, with an event when bytes were metered.

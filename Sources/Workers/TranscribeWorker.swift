@@ -37,8 +37,9 @@ public struct TranscriptionResult: Sendable {
 /// Runs `yt-dlp --skip-download --write-subs --write-auto-subs --sub-format json3 --sub-langs en
 /// -o DIR/%(id)s.%(ext)s SOURCE [--config-locations FILE]`; with the route enabled, FILE is a
 /// private options file holding `--proxy URL` (see ``ProducerConfiguration/optionsFolder``).
-/// yt-dlp's sleep options stay at their defaults. The event's `estimated_bytes` is the seed's estimate: the size of the subtitle
-/// file(s) this run wrote (not wire bytes; `bytes_measured` is `false`).
+/// yt-dlp's sleep options stay at their defaults (with the proxy off, ``RequestPacer`` spaces the
+/// runs). Without a metering proxy the event's `estimated_bytes` is the seed's estimate: the
+/// size of the subtitle file(s) this run wrote (not wire bytes; `bytes_measured` is `false`).
 public struct TranscribeWorker: Sendable {
     /// The event `component`.
     public static let component = ProxyComponent.transcribe

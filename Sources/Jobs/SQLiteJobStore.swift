@@ -67,9 +67,23 @@ public final class SQLiteJobStore: JobStore {
         pool = try JobStoreError.wrappingSync(
             .openFailed, "opening the jobs database \(path) failed; check that its folder exists and is writable"
         ) {
-            try DatabasePool(path: path, configuration: configuration)
+            try Self.openPool(path: path, configuration: configuration)
         }
         try Self.migrate(pool, path: path)
+    }
+
+    /// Opens the pool. Switching a new file to WAL takes an exclusive lock without waiting for
+    /// the busy timeout, so a second store opening the same new file at that moment gets
+    /// `SQLITE_BUSY`: it tries again, for up to the busy timeout.
+    static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
     }
 
     /// Runs the migrations. Two processes opening a new file at once race; the loser's

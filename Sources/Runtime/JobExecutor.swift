@@ -28,6 +28,9 @@ struct JobExecutor: Sendable {
     /// Maps a channel-listing job's channel (an `@handle` or a URL) to the URL yt-dlp lists.
     let channelURL: @Sendable (String) -> String
     let operationTimeout: Duration
+    /// One pacer per component, shared by its jobs: with the proxy off, its yt-dlp runs keep the
+    /// minimum interval between them (`RequestPacer`).
+    let pacers: [ProxyComponent: RequestPacer] = [.transcribe: RequestPacer(), .api: RequestPacer()]
     let logger: Logger
 
     /// Runs `job`'s operation once; the events it appends carry the job's id and attempt.
@@ -76,7 +79,7 @@ struct JobExecutor: Sendable {
         let service = try ProxyService(settings: settings(), component: component)
         var configuration = ProducerConfiguration(
             ytDlpPath: ytDlpPath, proxyService: service, sink: sink, counters: counters, timeout: operationTimeout,
-            logger: logger, meter: try await meters.meter(for: service))
+            logger: logger, meter: try await meters.meter(for: service), pacer: pacers[component] ?? RequestPacer())
         configuration.extraArguments = extraArguments + extra
         return configuration
     }

@@ -96,6 +96,29 @@ import TestSupport
     }
 }
 
+extension ServeJobsTests {
+    /// With the proxy off, a component's jobs keep the original design's pacing: at least the
+    /// minimum interval (2 s) from the end of one yt-dlp run to the start of the next.
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func withTheProxyOffAComponentsRunsArePaced() async throws {
+        try await ServeLab.with(videos: 2) { lab in
+            var settings = lab.settings()
+            settings.enabled = false
+            let runtime = try await ServeRuntime.start(options: try lab.options(), settings: { [settings] in settings }, logger: ServeLab.logger)
+            let events = try await ServeLab.running(runtime) {
+                let requests = lab.lab.fixtures.videos.map { JobRequest(.transcribe(.infoJSON(path: $0.infoJSONPath))) }
+                let ids = try await runtime.jobs.enqueue(requests, now: JobClock.now()).map(\.job.id)
+                _ = try await ServeLab.waitFor(ids, in: runtime.jobs) { $0.allSatisfy(\.isFinished) }
+                return try ServeLab.events(in: lab.ledger)
+            }
+            #expect(events.count == 2 && events.allSatisfy { $0.success && !$0.proxied })
+            let sorted = events.sorted { $0.timestamp < $1.timestamp }
+            let firstEnd = sorted[0].timestamp.microseconds + sorted[0].durationMS * 1_000
+            #expect(sorted[1].timestamp.microseconds - firstEnd >= 1_900_000, "the second run waited its turn")
+        }
+    }
+}
+
 /// `curl`, as a user would call the HTTP API.
 enum Curl {
     struct Reply {

@@ -84,7 +84,7 @@ enum WorkerConcurrencyBench {
         let ids = try await runtime.jobs.enqueue(infos.map { JobRequest(.transcribe(.infoJSON(path: $0))) }, now: JobClock.now()).map(\.job.id)
         while true {
             var open = 0
-            for id in ids where try await runtime.jobs.job(id: id).map({ [.completed, .discarded].contains($0.state) }) != true { open += 1 }
+            for id in ids where try await runtime.jobs.job(id: id).map({ JobState.active.contains($0.state) }) != false { open += 1 }
             if open == 0 { break }
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -54,7 +54,7 @@ public final class RuntimeMetrics: Sendable {
 
     /// Records one fsync's duration in `proxy_ledger_fsync_duration_seconds`.
     public func recordSync(_ duration: Duration) {
-        Metrics.Timer(label: "proxy_ledger_fsync_duration_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+        Metrics.Timer(label: "proxy_ledger_fsync_duration_seconds", factory: factory).record(duration: duration)
     }
 
     /// Sets the queue gauges from `stats`: jobs by state, queue depth, the oldest available job's
@@ -95,13 +95,4 @@ public final class RuntimeMetrics: Sendable {
 
     /// Error classes the gateway itself reports (as opposed to YouTube's answers).
     static let gatewayErrors: Set<ProxyErrorType> = [.authFailure, .gatewayThrottled, .bandwidthExhausted, .connectionError]
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds, clamped to `Int64`.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : product.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
-    }
 }

@@ -36,17 +36,32 @@ final class RuntimeState: Sendable {
         self.executor = executor
     }
 
+    /// The queue's statistics now, also set on the queue gauges of ``metrics``.
+    ///
+    /// - Throws: `JobStoreError` `.readFailed`.
+    func queueStats() async throws -> JobStats {
+        let stats = try await jobs.stats(now: JobClock.now())
+        metrics.recordQueue(stats)
+        return stats
+    }
+
     /// Whether the process can do its work: the queue answers, the ledger folder is writable,
     /// the projector's last pass succeeded, and no component is paused on `auth_failure`.
     func readiness() async -> Readiness {
+        do {
+            return readiness(stats: .success(try await queueStats()))
+        } catch {
+            return readiness(stats: .failure(error))
+        }
+    }
+
+    /// ``readiness()`` from queue statistics already read (or the error reading them).
+    func readiness(stats: Result<JobStats, any Error>) -> Readiness {
         var problems: [String] = []
         var paused: [PausedComponent] = []
-        do {
-            let stats = try await jobs.stats(now: JobClock.now())
-            paused = stats.pausedComponents
-            metrics.recordQueue(stats)
-        } catch {
-            problems.append("the job queue cannot be read: \(error)")
+        switch stats {
+        case .success(let stats): paused = stats.pausedComponents
+        case .failure(let error): problems.append("the job queue cannot be read: \(error)")
         }
         if access(ledgerDirectory, W_OK) != 0 {
             problems.append("the ledger folder \(ledgerDirectory) is not writable")

@@ -119,5 +119,5 @@ struct ServeLab {
 }
 
 extension Job {
-    var isFinished: Bool { [.completed, .discarded, .cancelled].contains(state) }
+    var isFinished: Bool { !JobState.active.contains(state) }
 }

@@ -126,7 +126,7 @@ extension HTTPRoutes {
             return try APIResponse.json(report)
         }
         router.get("/metrics") { _, _ in
-            _ = await state.readiness()
+            _ = try? await state.queueStats()  // the queue gauges are set when read
             return APIResponse.text(state.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
     }
@@ -139,7 +139,6 @@ extension HTTPRoutes {
     /// `since=` as RFC 3339 (`2026-12-01T00:00:00Z`) or a date (`2026-12-01`, midnight UTC).
     static func parseSince(_ text: String) throws -> LedgerTimestamp {
         if let instant = LedgerTimestamp(rfc3339: text) { return instant }
-        if let day = LedgerTimestamp(rfc3339: text + "T00:00:00Z") { return day }
         throw APIError.badRequest("since=\(text) is not an RFC 3339 time (2026-12-01T00:00:00Z) or a date (2026-12-01)")
     }
 }

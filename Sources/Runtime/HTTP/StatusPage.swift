@@ -5,8 +5,8 @@ import Ledger
 /// `GET /`: a small status page (queue, usage today, readiness, links to every endpoint).
 enum StatusPage {
     static func render(_ state: RuntimeState) async throws -> String {
-        let stats = try await state.jobs.stats(now: JobClock.now())
-        let readiness = await state.readiness()
+        let stats = try await state.queueStats()
+        let readiness = state.readiness(stats: .success(stats))
         let today = LedgerTimestamp(microseconds: LedgerTimestamp.now.microseconds / 86_400_000_000 * 86_400_000_000)
         let usage = try await HTTPRoutes.usage(state, since: today)
         let states = JobState.allCases.map { "<tr><td>\($0.rawValue)</td><td>\(stats.countsByState[$0.rawValue] ?? 0)</td></tr>" }

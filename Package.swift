@@ -127,6 +127,7 @@ let package = Package(
                 "Projections",
                 "ProxyGateway",
                 "Workers",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "ProxyLab",
                 .product(name: "Logging", package: "swift-log"),
             ]

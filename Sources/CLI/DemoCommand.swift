@@ -55,6 +55,10 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Serve the lab origin over HTTPS (self-signed), so every request is a CONNECT tunnel.")
     var httpsOrigin = false
 
+    @Flag(help: ArgumentHelp(
+        "Once the jobs are done, keep the runtime and the lab running (the HTTP API: /debug/proxy, /metrics, /api/jobs, /reports/…) until Ctrl-C or SIGTERM, which stop it gracefully (exit 0)."))
+    var keepServing = false
+
     @Option(help: "Output format.")
     var format: OutputFormat = .text
 
@@ -100,9 +104,7 @@ struct DemoCommand: AsyncParsableCommand {
         if format == .text {
             print("starting the lab (Squid gateway with Basic auth, local origin) and \(jobs) transcription jobs + \(channels) channel listings…")
         }
-        let (report, interrupted) = try await Interruption.run(stopping: "the lab") { [options, logger] in
-            try await LabRun.run(options, logger: logger)
-        }
+        let (report, interrupted) = try await runLab(options, logger: logger)
         switch format {
         case .json:
             try printJSON(DemoOutput(report: report))
@@ -122,7 +124,8 @@ struct DemoCommand: AsyncParsableCommand {
 
                 next: `proxy-ledger jobs list --jobs-db \(report.jobsDatabasePath)` shows the jobs and their attempts;
                       `proxy-ledger report --db \(report.databasePath)` prints the cost report;
-                      `proxy-ledger serve` runs the same workers for real, with /debug/proxy and /metrics.
+                      `proxy-ledger serve` runs the same workers for real, with /debug/proxy and /metrics
+                      (`demo --keep-serving` keeps this lab run serving them until Ctrl-C).
                 """)
         }
         if let interrupted { throw interrupted }
@@ -135,6 +138,32 @@ struct DemoCommand: AsyncParsableCommand {
 }
 
 extension DemoCommand {
+    /// Runs the lab job: under ``Interruption`` (a signal cancels it, exit 130/143), or with
+    /// `--keep-serving` serving until a signal drains the runtime gracefully.
+    func runLab(_ options: LabRunOptions, logger: Logger) async throws -> (LabRunReport, ExitCode?) {
+        guard keepServing else {
+            return try await Interruption.run(stopping: "the lab") { [options, logger] in
+                try await LabRun.run(options, logger: logger)
+            }
+        }
+        var options = options
+        let quiet = format == .json
+        options.keepServing = { url in
+            guard !quiet else { return }
+            let text = """
+
+                the jobs are done; serving at \(url) until Ctrl-C:
+                  \(url)/               status page
+                  \(url)/debug/proxy    usage summary (JSON)
+                  \(url)/metrics        Prometheus metrics
+                  \(url)/api/jobs       the jobs (POST one to run more)
+
+                """
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+        return (try await LabRun.run(options, logger: logger), nil)
+    }
+
     /// `; N appended but not yet projected (run `proxy-ledger replay`)` when the projection is behind.
     func unprojected(_ report: LabRunReport) -> String {
         report.unprojectedEvents == 0

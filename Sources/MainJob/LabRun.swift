@@ -7,6 +7,7 @@ import ProxyGateway
 import ProxyLab
 import Reconciliation
 import Runtime
+import UnixSignals
 
 /// What the main job on the test lab did (`proxy-ledger demo`).
 public struct LabRunReport: Sendable {
@@ -71,6 +72,11 @@ public struct LabRunOptions: Sendable {
     }
     /// The HTTP API's port while the demo runs; 0 picks a free one.
     public var listenPort = 0
+    /// When set, the run does not stop once its jobs are finished: it calls this with the HTTP
+    /// API's base URL (`http://127.0.0.1:PORT`) and keeps the runtime and the lab serving until
+    /// SIGINT or SIGTERM, which drain the runtime gracefully (`demo --keep-serving`). The caller
+    /// must not trap those signals itself.
+    public var keepServing: (@Sendable (_ baseURL: String) -> Void)?
 
     public init(
         ledgerDirectory: String, databasePath: String, labDirectory: String, username: String, password: String,
@@ -115,7 +121,7 @@ public enum LabRun {
             let runtime = try await ServeRuntime.start(
                 options: serveOptions(options, lab: lab), settings: { [settings = labSettings(options, lab: lab)] in settings },
                 logger: logger)
-            let jobs = try await runJobs(on: runtime, lab: lab)
+            let jobs = try await runJobs(on: runtime, lab: lab, options: options)
             return (jobs, try lab.gateway.accessLogEntries(), lab.fixtures.usesRealCaptions, runtime.projectorStatus.lagEvents)
         }
         var report = try report(options, jobs: outcome.0, gatewayLog: outcome.1, usedRealCaptions: outcome.2)
@@ -123,20 +129,33 @@ public enum LabRun {
         return report
     }
 
-    /// Enqueues the lab's videos and channels, runs the runtime until they are done, and stops it.
-    private static func runJobs(on runtime: ServeRuntime, lab: LabEnvironment) async throws -> [Job] {
+    /// Enqueues the lab's videos and channels, runs the runtime until they are done, and stops it
+    /// (with ``LabRunOptions/keepServing``: announces the API and serves until a signal).
+    /// - Returns: the jobs as they were once finished (or when the runtime stopped first).
+    private static func runJobs(on runtime: ServeRuntime, lab: LabEnvironment, options: LabRunOptions) async throws -> [Job] {
         let requests =
             lab.fixtures.videos.map { JobRequest(.transcribe(.infoJSON(path: $0.infoJSONPath))) }
             + lab.fixtures.channels.map { JobRequest(.channelListing(channel: "@" + $0.name, limit: nil)) }
         let enqueued = try await runtime.jobs.enqueue(requests, now: JobClock.now()).map(\.job.id)
+        let keepServing = options.keepServing
         return try await withThrowingTaskGroup(of: [Job]?.self) { group in
-            group.addTask { try await runtime.run(); return nil }
             group.addTask {
-                defer { Task { await runtime.triggerGracefulShutdown() } }
-                return try await waitUntilSettled(enqueued, store: runtime.jobs)
+                try await runtime.run(gracefulShutdownSignals: keepServing == nil ? [] : [.sigterm, .sigint])
+                return nil
+            }
+            group.addTask {
+                let jobs = try await waitUntilSettled(enqueued, store: runtime.jobs)
+                if let keepServing, !Task.isCancelled {
+                    keepServing("http://127.0.0.1:\(await runtime.listeningPort())")
+                } else {
+                    await runtime.triggerGracefulShutdown()
+                }
+                return jobs
             }
             var finished: [Job] = []
-            for try await result in group { if let result { finished = result } }
+            while let result = try await group.next() {
+                if let result { finished = result } else { group.cancelAll() }  // the runtime stopped
+            }
             return finished
         }
     }

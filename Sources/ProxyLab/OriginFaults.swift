@@ -6,6 +6,8 @@ import Synchronization
 /// - `/delay/MS/REST` answers `/REST` after MS milliseconds (a slow YouTube).
 /// - `/flaky/N/KEY/REST` answers `429 Too Many Requests` with `Retry-After: 1` to the first N
 ///   requests with that KEY (counted across connections), then `/REST` (a throttled YouTube).
+/// - `/gateway-throttle/N/KEY/REST` answers `/REST`: the lab's Squid throttles such requests
+///   itself (``GatewayThrottle``), and forwards them here once it lets them through.
 ///
 /// Prefixes combine: `/delay/100/flaky/2/k/captions/x.en.json3`.
 final class OriginFaults: Sendable {
@@ -34,6 +36,8 @@ final class OriginFaults: Sendable {
                     return counts[key, default: 0]
                 }
                 if seen <= limit { plan.throttled = true }
+                plan.uri = "/" + parts[3]
+            } else if parts.count == 4, "/\(parts[0])/" == GatewayThrottle.prefix {
                 plan.uri = "/" + parts[3]
             } else {
                 return plan

@@ -77,6 +77,8 @@ public struct SquidConfiguration: Sendable, CustomStringConvertible {
     public var configPath: String { path("squid.conf") }
     /// The htpasswd file.
     public var passwordFilePath: String { path("passwd") }
+    /// The external ACL helper of ``GatewayThrottle``.
+    public var throttleHelperPath: String { path(GatewayThrottle.helperName) }
     /// Squid's pid file.
     public var pidFilePath: String { path("squid.pid") }
 
@@ -109,6 +111,7 @@ public struct SquidConfiguration: Sendable, CustomStringConvertible {
         auth_param basic realm proxy-ledger-lab
         auth_param basic children 5 startup=1 idle=1
         acl authed proxy_auth REQUIRED
+        \(GatewayThrottle.configLines(directory: directory, helperPath: throttleHelperPath))
         http_access allow authed
         http_access deny all
         logformat ledger %ts.%03tu %6tr %>a %Ss/%03>Hs %>st %<st %rm %ru %un

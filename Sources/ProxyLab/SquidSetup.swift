@@ -14,6 +14,8 @@ enum SquidSetup {
                 atPath: configuration.directory, withIntermediateDirectories: true)
             try configuration.renderConfig(port: port)
                 .write(toFile: configuration.configPath, atomically: true, encoding: .utf8)
+            try GatewayThrottle.helperScript
+                .write(toFile: configuration.throttleHelperPath, atomically: true, encoding: .utf8)
             // Both logs start empty, so that LAB/gateway-access.log holds this run only and an
             // error quotes this start's cache.log.
             for file in [configuration.accessLogPath, configuration.cacheLogPath] {

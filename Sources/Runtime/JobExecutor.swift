@@ -9,8 +9,9 @@ import Workers
 enum AttemptOutcome: Sendable, Equatable {
     /// The operation succeeded; `result` is recorded on the job (a path or JSON text).
     case completed(result: String?)
-    /// The operation failed with this class; the retry policy decides what follows.
-    case failed(errorType: ProxyErrorType, httpStatus: Int?, message: String)
+    /// The operation failed with this class; the retry policy decides what follows, waiting at
+    /// least `retryAfter` (the `Retry-After` the gateway or the origin sent) when one was given.
+    case failed(errorType: ProxyErrorType, httpStatus: Int?, retryAfter: Duration?, message: String)
     /// The operation was stopped (shutdown or a lost lease); its event says `interrupted`.
     case interrupted
 }
@@ -43,9 +44,12 @@ struct JobExecutor: Sendable {
             // yt-dlp printed as it was stopped.
             if error.failure?.errorType == .interrupted || Task.isCancelled { return .interrupted }
             let errorType = error.failure?.errorType ?? .unknown
-            return .failed(errorType: errorType, httpStatus: error.failure?.httpStatus, message: error.message)
+            return .failed(
+                errorType: errorType, httpStatus: error.failure?.httpStatus, retryAfter: error.failure?.retryAfter,
+                message: error.message)
         } catch {
-            return Task.isCancelled ? .interrupted : .failed(errorType: .unknown, httpStatus: nil, message: "\(error)")
+            return Task.isCancelled
+                ? .interrupted : .failed(errorType: .unknown, httpStatus: nil, retryAfter: nil, message: "\(error)")
         }
     }
 

@@ -164,9 +164,10 @@ struct JobWorkerService: Service {
                 return try await store.complete(jobID: job.id, attempt: job.attempt, result: result, now: now)
             case .interrupted:
                 return try await store.release(jobID: job.id, attempt: job.attempt, now: now)
-            case .failed(let errorType, let status, _):
+            case .failed(let errorType, let status, let retryAfter, _):
                 return try await store.fail(
-                    jobID: job.id, attempt: job.attempt, errorType: errorType, httpStatus: status, retryAfter: nil, now: now)
+                    jobID: job.id, attempt: job.attempt, errorType: errorType, httpStatus: status, retryAfter: retryAfter,
+                    now: now)
             }
         }
         do {
@@ -174,7 +175,7 @@ struct JobWorkerService: Service {
             var metadata: Logger.Metadata = [
                 "job.id": "\(job.id)", "job.attempt": "\(job.attempt)", "job.state": "\(settled.state.rawValue)",
             ]
-            if case .failed(let errorType, _, let message) = outcome {
+            if case .failed(let errorType, _, _, let message) = outcome {
                 metadata["job.error_type"] = "\(errorType.rawValue)"
                 metadata["job.error"] = "\(message)"
             }

@@ -82,10 +82,8 @@ public struct ChannelBrowser: Sendable {
             failure = YtDlpFailure(errorType: .unknown, httpStatus: nil, message: "yt-dlp printed no playlist JSON")
         }
         failure = configuration.decisiveFailure(failure, usage: usage)
-        let event = try await configuration.record(
-            component: Self.component, operation: "channel-listing", startedAt: run.startedAt,
-            durationMS: run.durationMS, failure: failure, estimatedBytes: Int64(run.standardOutput.count),
-            videoID: nil, channelName: channelName, context: context, usage: usage)
+        let outcome = OperationOutcome(run, failure: failure, estimatedBytes: Int64(run.standardOutput.count))
+        let event = try await configuration.record(outcome, for: route.attribution, usage: usage)
         guard let playlist, failure == nil else {
             throw WorkerError(
                 .operationFailed, "channel listing for \(channelName) failed", failure: failure, event: event)
@@ -115,10 +113,11 @@ public struct ChannelBrowser: Sendable {
             failure = YtDlpFailure(errorType: .unknown, httpStatus: nil, message: "yt-dlp printed no video JSON")
         }
         failure = configuration.decisiveFailure(failure, usage: usage)
-        let event = try await configuration.record(
-            component: Self.component, operation: "video-metadata", startedAt: run.startedAt,
-            durationMS: run.durationMS, failure: failure, estimatedBytes: Int64(run.standardOutput.count),
-            videoID: videoID ?? metadata?.id, channelName: metadata?.channel, context: context, usage: usage)
+        var attribution = route.attribution
+        attribution.videoID = attribution.videoID ?? metadata?.id
+        attribution.channelName = metadata?.channel
+        let outcome = OperationOutcome(run, failure: failure, estimatedBytes: Int64(run.standardOutput.count))
+        let event = try await configuration.record(outcome, for: attribution, usage: usage)
         guard let metadata, failure == nil else {
             throw WorkerError(.operationFailed, "video metadata failed", failure: failure, event: event)
         }
@@ -160,10 +159,9 @@ public struct ChannelBrowser: Sendable {
         }
         let usage = await route.finish()
         failure = configuration.decisiveFailure(failure, usage: usage)
-        let event = try await configuration.record(
-            component: Self.component, operation: "batch-metadata", startedAt: startedAt ?? .now,
-            durationMS: duration, failure: failure, estimatedBytes: bytes, videoID: nil, channelName: nil,
-            context: context, usage: usage)
+        let outcome = OperationOutcome(
+            startedAt: startedAt ?? route.startedAt, durationMS: duration, failure: failure, estimatedBytes: bytes)
+        let event = try await configuration.record(outcome, for: route.attribution, usage: usage)
         guard !videos.isEmpty else {
             throw WorkerError(.operationFailed, "batch metadata failed for all videos", failure: failure, event: event)
         }

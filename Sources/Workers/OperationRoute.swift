@@ -1,21 +1,13 @@
 import Ledger
 import ProxyGateway
 
-/// Who one operation's event is attributed to (see ``OperationRoute``).
-struct OperationLabel: Sendable {
-    var component: ProxyComponent
-    var operation: String
-    var videoID: String?
-    var channelName: String?
-    var context: OperationContext
-}
-
 /// The proxy route of one operation (see
-/// ``ProducerConfiguration/route(component:operation:videoID:channelName:context:)``): the
-/// options file that gives yt-dlp its `--proxy`, and the metering lease when there is a meter.
+/// ``ProducerConfiguration/route(component:operation:videoID:channelName:context:)``): who the
+/// operation is attributed to, the options file that gives yt-dlp its `--proxy`, and the
+/// metering lease when there is a meter.
 struct OperationRoute: Sendable {
-    /// Who the operation's event is attributed to.
-    let label: OperationLabel
+    /// Who the operation's event is attributed to: the same value the metering lease holds.
+    let attribution: OperationAttribution
     /// The options file holding the proxy URL; `nil` when the route is disabled.
     let options: YtDlpOptionsFile?
     let lease: MeteringLease?
@@ -35,5 +27,32 @@ struct OperationRoute: Sendable {
         options?.remove()
         guard let lease else { return nil }
         return await Task { await lease.finish() }.value
+    }
+}
+
+/// What one operation's runs came to, before the metered bytes are added: the part of its
+/// event that the producer, not the attribution or the meter, knows.
+struct OperationOutcome: Sendable {
+    /// When the first run started.
+    var startedAt: LedgerTimestamp
+    /// The runs' wall-clock time, milliseconds.
+    var durationMS: Int64
+    /// The failure to record (pass it through ``ProducerConfiguration/decisiveFailure(_:usage:)``),
+    /// `nil` for a success.
+    var failure: YtDlpFailure?
+    /// The producer's own size estimate (bytes of output), replaced by the metered total when
+    /// the operation was metered.
+    var estimatedBytes: Int64?
+
+    /// The outcome of a single run.
+    init(_ run: YtDlpRun, failure: YtDlpFailure?, estimatedBytes: Int64?) {
+        self.init(startedAt: run.startedAt, durationMS: run.durationMS, failure: failure, estimatedBytes: estimatedBytes)
+    }
+
+    init(startedAt: LedgerTimestamp, durationMS: Int64, failure: YtDlpFailure?, estimatedBytes: Int64?) {
+        self.startedAt = startedAt
+        self.durationMS = durationMS
+        self.failure = failure
+        self.estimatedBytes = estimatedBytes
     }
 }

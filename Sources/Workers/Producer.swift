@@ -98,31 +98,31 @@ public struct ProducerConfiguration: Sendable {
 
     var runner: YtDlpRunner { YtDlpRunner(executable: ytDlpPath, timeout: timeout) }
 
-    /// Opens the proxy route of one operation: with the route enabled, an options file holding a
-    /// metering lease's URL (or, without a meter, the gateway URL); nothing when disabled.
+    /// Opens the proxy route of one operation: its attribution (the event's identifiers, given
+    /// to the metering lease too), and with the route enabled an options file holding a
+    /// metering lease's URL (or, without a meter, the gateway URL); nothing more when disabled.
     /// - Throws: ``WorkerError`` `.launchFailed` when the options file cannot be written (the
     ///   lease is ended again; nothing crossed the gateway).
     func route(
         component: ProxyComponent, operation: String, videoID: String?, channelName: String?,
         context: OperationContext
     ) async throws -> OperationRoute {
-        let label = OperationLabel(
-            component: component, operation: operation, videoID: videoID, channelName: channelName, context: context)
-        guard proxyService.isEnabled else { return OperationRoute(label: label, options: nil, lease: nil) }
+        let attribution = OperationAttribution(
+            component: component.rawValue, operation: operation, jobID: context.jobID, videoID: videoID,
+            channelName: channelName, correlationID: context.correlationID, attempt: context.attempt)
+        guard proxyService.isEnabled else { return OperationRoute(attribution: attribution, options: nil, lease: nil) }
         let folder = optionsFolder ?? FileManager.default.temporaryDirectory.path
         guard let meter else {
             let url = proxyService.proxyURL ?? ""
-            return OperationRoute(label: label, options: try YtDlpOptionsFile.create(proxyURL: url, under: folder), lease: nil)
+            let options = try YtDlpOptionsFile.create(proxyURL: url, under: folder)
+            return OperationRoute(attribution: attribution, options: options, lease: nil)
         }
-        let lease = meter.register(
-            OperationAttribution(
-                component: component.rawValue, operation: operation, jobID: context.jobID, videoID: videoID,
-                channelName: channelName, correlationID: context.correlationID, attempt: context.attempt))
+        let lease = meter.register(attribution)
         do {
             let options = try YtDlpOptionsFile.create(proxyURL: lease.proxyURL, under: folder)
-            return OperationRoute(label: label, options: options, lease: lease)
+            return OperationRoute(attribution: attribution, options: options, lease: lease)
         } catch {
-            _ = await OperationRoute(label: label, options: nil, lease: lease).finish()
+            _ = await OperationRoute(attribution: attribution, options: nil, lease: lease).finish()
             throw error
         }
     }
@@ -168,64 +168,72 @@ public struct ProducerConfiguration: Sendable {
     private func launchFailure(_ error: WorkerError, on route: OperationRoute) async throws -> WorkerError {
         guard let usage = await route.finish(), usage.totalBytes > 0 else { return error }
         let failure = YtDlpFailure(errorType: .connectionError, httpStatus: nil, message: error.message)
-        let label = route.label
-        let event = try await record(
-            component: label.component, operation: label.operation, startedAt: route.startedAt,
-            durationMS: usage.durationMS, failure: failure, estimatedBytes: nil, videoID: label.videoID,
-            channelName: label.channelName, context: label.context, usage: usage)
+        let outcome = OperationOutcome(
+            startedAt: route.startedAt, durationMS: usage.durationMS, failure: failure, estimatedBytes: nil)
+        let event = try await record(outcome, for: route.attribution, usage: usage)
         return WorkerError(error.code, error.message, failure: failure, event: event)
     }
 
     /// The failure to record and report for a run: an `interrupted` run stays interrupted (the
     /// caller gives such an attempt back rather than charging it); otherwise a failure the
     /// gateway itself reported (its class, raw status and `X-Webshare-Error-Reason`) takes
-    /// precedence over what yt-dlp printed, so it is never blamed on YouTube.
+    /// precedence over what yt-dlp printed, so it is never blamed on YouTube. Either way the
+    /// failure carries the `Retry-After` the meter saw (``MeteredUsage/retryAfter``).
     func decisiveFailure(_ failure: YtDlpFailure?, usage: MeteredUsage?) -> YtDlpFailure? {
-        guard let failure else { return nil }
-        guard failure.errorType != .interrupted, let gateway = usage?.gatewayFailure else { return failure }
+        guard var failure else { return nil }
+        guard failure.errorType != .interrupted else { return failure }
+        failure.retryAfter = usage?.retryAfter
+        guard let gateway = usage?.gatewayFailure else { return failure }
         let detail =
             gateway.reason.map { "X-Webshare-Error-Reason \($0)" } ?? gateway.status.map { "HTTP \($0)" }
             ?? "no reply (refused, reset or unreachable)"
-        return YtDlpFailure(errorType: gateway.errorType, httpStatus: gateway.status, message: "gateway: \(detail)")
+        return YtDlpFailure(
+            errorType: gateway.errorType, httpStatus: gateway.status, message: "gateway: \(detail)",
+            retryAfter: failure.retryAfter)
     }
 
-    /// Builds the operation's event, appends it, and counts the outcome. Pass the failure
-    /// through ``decisiveFailure(_:usage:)`` first.
+    /// Builds the operation's event once, from its attribution, its outcome and the metered
+    /// usage; appends it, and counts the outcome. Pass the failure through
+    /// ``decisiveFailure(_:usage:)`` first.
     ///
     /// The append runs in a task of its own, so that it also happens when the calling task has
     /// been cancelled (a worker stopped by SIGTERM still records what its operation cost).
+    /// - Parameters:
+    ///   - outcome: the runs' start, duration, failure and estimate.
+    ///   - attribution: the route's attribution (``OperationRoute/attribution``), with any video
+    ///     id or channel the operation only learnt from yt-dlp's output filled in.
+    ///   - usage: what the meter counted, `nil` when unmetered.
     /// - Throws: ``WorkerError`` with code `.ledgerAppendFailed` when the sink throws.
     func record(
-        component: ProxyComponent, operation: String, startedAt: LedgerTimestamp, durationMS: Int64,
-        failure: YtDlpFailure?, estimatedBytes: Int64?, videoID: String?, channelName: String?,
-        context: OperationContext, usage: MeteredUsage? = nil
+        _ outcome: OperationOutcome, for attribution: OperationAttribution, usage: MeteredUsage?
     ) async throws -> ProxyRequestEvent {
-        var event = ProxyRequestEvent(
-            timestamp: startedAt, component: component.rawValue, operation: operation, videoID: videoID,
-            channelName: channelName, jobID: context.jobID, correlationID: context.correlationID,
-            success: failure == nil, errorType: failure?.errorType, httpStatus: failure?.httpStatus,
-            requestBytes: nil, responseBytes: nil, estimatedBytes: estimatedBytes, bytesMeasured: false,
-            durationMS: durationMS, proxied: proxyService.isEnabled, attempt: context.attempt)
+        let failure = outcome.failure
+        var event = attribution.event(
+            timestamp: outcome.startedAt, durationMS: outcome.durationMS, success: failure == nil,
+            proxied: proxyService.isEnabled)
+        event.errorType = failure?.errorType
+        event.httpStatus = failure?.httpStatus
+        event.estimatedBytes = outcome.estimatedBytes
         usage?.apply(to: &event)
         await counters.record(failure?.errorType)
-        logOutcome(operation: operation, videoID: videoID, durationMS: durationMS, failure: failure)
+        logOutcome(event)
         let sink = sink
         let recorded = event
         do {
             _ = try await Task { try await sink.append([recorded]) }.value
         } catch {
-            throw WorkerError(.ledgerAppendFailed, "cannot append \(operation) event: \(error)", event: event)
+            throw WorkerError(.ledgerAppendFailed, "cannot append \(event.operation) event: \(error)", event: event)
         }
         return event
     }
 
-    private func logOutcome(operation: String, videoID: String?, durationMS: Int64, failure: YtDlpFailure?) {
+    private func logOutcome(_ event: ProxyRequestEvent) {
         var metadata: Logger.Metadata = [
-            "ledger.operation": "\(operation)", "ledger.success": "\(failure == nil)",
-            "ledger.duration_ms": "\(durationMS)",
+            "ledger.operation": "\(event.operation)", "ledger.success": "\(event.success)",
+            "ledger.duration_ms": "\(event.durationMS)",
         ]
-        if let videoID { metadata["ledger.video_id"] = "\(videoID)" }
-        if let failure { metadata["ledger.error_type"] = "\(failure.errorType.rawValue)" }
+        if let videoID = event.videoID { metadata["ledger.video_id"] = "\(videoID)" }
+        if let errorType = event.errorType { metadata["ledger.error_type"] = "\(errorType.rawValue)" }
         logger.info("operation finished", metadata: metadata)
     }
 }

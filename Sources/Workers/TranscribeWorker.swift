@@ -95,9 +95,7 @@ public struct TranscribeWorker: Sendable {
         let estimated = failure == nil ? written.values.reduce(Int64(0)) { $0 + $1.size } : nil
         failure = configuration.decisiveFailure(failure, usage: usage)
         let event = try await configuration.record(
-            component: Self.component, operation: Self.operation, startedAt: run.startedAt,
-            durationMS: run.durationMS, failure: failure, estimatedBytes: estimated, videoID: job.videoID,
-            channelName: nil, context: job.context, usage: usage)
+            OperationOutcome(run, failure: failure, estimatedBytes: estimated), for: route.attribution, usage: usage)
         if let failure {
             throw WorkerError(
                 .operationFailed, "subtitle download for \(job.videoID) failed", failure: failure, event: event)

@@ -10,12 +10,16 @@ public struct YtDlpFailure: Sendable, Hashable, CustomStringConvertible {
     /// The most relevant stderr line (the last `ERROR:` line, else the last line), with any
     /// `user:password@` in URLs replaced by `***@`.
     public var message: String
+    /// How long the gateway or the origin asked to wait before a retry (`Retry-After` on a 429 or
+    /// 503 the metering proxy saw), `nil` when it did not say.
+    public var retryAfter: Duration?
 
     /// Creates a failure.
-    public init(errorType: ProxyErrorType, httpStatus: Int?, message: String) {
+    public init(errorType: ProxyErrorType, httpStatus: Int?, message: String, retryAfter: Duration? = nil) {
         self.errorType = errorType
         self.httpStatus = httpStatus
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     /// The error type, status and redacted message.

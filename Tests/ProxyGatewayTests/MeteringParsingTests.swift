@@ -83,3 +83,34 @@ struct MeteringParsingTests {
         await proxy.shutdown(grace: .zero)
     }
 }
+
+@Suite("Retry-After")
+struct RetryAfterParsingTests {
+    @Test("delay-seconds and an HTTP-date are read, anything else is ignored")
+    func retryAfterForms() throws {
+        let head = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nX-Squid-Error: ERR_ACCESS_DENIED 0\r\n\r\n"
+        let reply = try #require(GatewayReply(parsing: Array(head.utf8)))
+        #expect(reply.retryAfter == .seconds(7))
+        #expect(reply.errorType(isTunnel: false) == .gatewayThrottled)
+        let now = try #require(ISO8601DateFormatter().date(from: "2026-10-21T07:27:30Z"))
+        #expect(GatewayReply.retryDelay("Wed, 21 Oct 2026 07:28:00 GMT", now: now) == .seconds(30))
+        #expect(GatewayReply.retryDelay("Wed, 21 Oct 2026 07:00:00 GMT", now: now) == .zero, "a date past is no wait")
+        #expect(GatewayReply.retryDelay("999999", now: now) == .seconds(86_400), "capped at a day")
+        #expect(GatewayReply.retryDelay("soon", now: now) == nil)
+        #expect(GatewayReply.retryDelay("-3", now: now) == nil)
+    }
+
+    @Test("usage asks for the longest wait of its 429 and 503 replies only")
+    func usageRetryAfter() {
+        var usage = MeteredUsage()
+        let exchange = { (status: Int, wait: Duration?) in
+            MeteredExchange(
+                isTunnel: false, method: "GET", targetHost: "www.youtube.com", requestBytes: 1, responseBytes: 1,
+                status: status, errorType: nil, errorReason: nil, retryAfter: wait, cutShort: false, isOpen: false)
+        }
+        usage.exchanges = [exchange(429, .seconds(2)), exchange(200, .seconds(60)), exchange(503, .seconds(5))]
+        #expect(usage.retryAfter == .seconds(5))
+        usage.exchanges = [exchange(200, .seconds(60))]
+        #expect(usage.retryAfter == nil)
+    }
+}

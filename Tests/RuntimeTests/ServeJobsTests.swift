@@ -56,12 +56,42 @@ import TestSupport
             #expect(job.attempt == 3)
             let attempts = try await runtime.jobs.attempts(jobID: job.id)
             #expect(attempts.map(\.outcome) == [.retryScheduled, .retryScheduled, .completed])
-            #expect(attempts.count == 3 && attempts[1].startedAt - (attempts[0].endedAt ?? 0) >= 200_000, "backoff of at least 200 ms")
+            // The lab's backoff is 200 ms, then 400 ms; the origin's `Retry-After: 1` wins.
+            #expect(attempts.count == 3 && Self.gaps(attempts).allSatisfy { $0 >= 1_000_000 }, "Retry-After: 1 is honoured")
             let events = try ServeLab.events(in: lab.ledger).filter { $0.jobID == job.id }
             #expect(events.map(\.attempt) == [1, 2, 3])
             #expect(events.map(\.errorType) == [.rateLimited, .rateLimited, nil])
             #expect(events.allSatisfy { ($0.requestBytes ?? 0) > 0 }, "a refused request still costs bytes")
         }
+    }
+
+    /// The gateway itself answers 429 twice (Squid's own error page, as Webshare's
+    /// `client_connect_high_concurrency`): the attempts are `gateway_throttled`, not blamed on
+    /// YouTube, wait for the gateway's `Retry-After`, and the job completes.
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func aGatewayThrottledJobIsRetriedAndCompletes() async throws {
+        try await ServeLab.with(videos: 1) { lab in
+            let info = try lab.infoJSON(video: 0, prefix: "/gateway-throttle/2/gw", name: "gateway-throttled")
+            let runtime = try await ServeRuntime.start(options: try lab.options(), settings: { lab.settings() }, logger: ServeLab.logger)
+            let job = try await ServeLab.running(runtime) {
+                let id = try await runtime.jobs.enqueue(JobRequest(.transcribe(.infoJSON(path: info))), now: JobClock.now()).job.id
+                return try #require(try await ServeLab.waitFor([id], in: runtime.jobs) { $0.allSatisfy(\.isFinished) }.first)
+            }
+            #expect(job.state == .completed)
+            let attempts = try await runtime.jobs.attempts(jobID: job.id)
+            #expect(attempts.map(\.outcome) == [.retryScheduled, .retryScheduled, .completed])
+            #expect(Self.gaps(attempts).allSatisfy { $0 >= 1_000_000 }, "the gateway's Retry-After: 1 is honoured")
+            let events = try ServeLab.events(in: lab.ledger).filter { $0.jobID == job.id }
+            #expect(events.map(\.errorType) == [.gatewayThrottled, .gatewayThrottled, nil])
+            #expect(events.prefix(2).allSatisfy { $0.extra["gateway_status"] == .integer(429) })
+            let squid = try String(contentsOfFile: lab.lab.gateway.accessLogPath, encoding: .utf8)
+            #expect(squid.components(separatedBy: "/429 ").count - 1 == 2, "Squid refused exactly two requests")
+        }
+    }
+
+    /// Microseconds from the end of each attempt to the start of the next.
+    static func gaps(_ attempts: [JobAttempt]) -> [Int64] {
+        zip(attempts, attempts.dropFirst()).map { $1.startedAt - ($0.endedAt ?? $1.startedAt) }
     }
 
     /// The gateway refuses the credentials (407): the component pauses after the first failure,

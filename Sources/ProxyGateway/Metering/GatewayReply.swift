@@ -1,3 +1,4 @@
+import Foundation
 import Ledger
 
 /// The status line and the diagnostic fields of a reply the metering proxy received from the
@@ -15,6 +16,9 @@ public struct GatewayReply: Sendable, Hashable {
     /// `true` when the reply carries a field that only a proxy adds (`X-Webshare-Error-Reason`,
     /// `X-Squid-Error` or `Proxy-Status`), so the gateway and not the origin produced it.
     public var hasGatewayMarker: Bool
+    /// How long the sender asks the client to wait (`Retry-After`, RFC 9110 §10.2.3: delay-seconds
+    /// or an HTTP-date, turned into the time left from now), `nil` when absent or unreadable.
+    public var retryAfter: Duration?
 
     /// Creates a reply description.
     ///
@@ -22,10 +26,12 @@ public struct GatewayReply: Sendable, Hashable {
     ///   - status: The HTTP status code.
     ///   - errorReason: The `X-Webshare-Error-Reason` value, if any.
     ///   - hasGatewayMarker: Whether a proxy-only diagnostic field was present.
-    public init(status: Int, errorReason: String? = nil, hasGatewayMarker: Bool = false) {
+    ///   - retryAfter: The `Retry-After` delay, if any.
+    public init(status: Int, errorReason: String? = nil, hasGatewayMarker: Bool = false, retryAfter: Duration? = nil) {
         self.status = status
         self.errorReason = errorReason
         self.hasGatewayMarker = hasGatewayMarker || errorReason != nil
+        self.retryAfter = retryAfter
     }
 
     /// Parses a response head (`HTTP/1.1 407 Proxy Authentication Required\r\n…\r\n\r\n`).
@@ -42,6 +48,7 @@ public struct GatewayReply: Sendable, Hashable {
         else { return nil }
         var reason: String?
         var marker = false
+        var retryAfter: Duration?
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon].lowercased()
@@ -49,10 +56,31 @@ public struct GatewayReply: Sendable, Hashable {
             switch name {
             case "x-webshare-error-reason": reason = value.isEmpty ? nil : String(value.prefix(200))
             case "x-squid-error", "proxy-status": marker = true
+            case "retry-after": retryAfter = Self.retryDelay(value, now: Date())
             default: break
             }
         }
-        self.init(status: status, errorReason: reason, hasGatewayMarker: marker)
+        self.init(status: status, errorReason: reason, hasGatewayMarker: marker, retryAfter: retryAfter)
+    }
+
+    /// Reads a `Retry-After` value: delay-seconds (`120`) or an IMF-fixdate
+    /// (`Wed, 21 Oct 2026 07:28:00 GMT`), as the time left after `now` (never negative). Delays
+    /// above a day are capped at a day.
+    /// - Returns: `nil` when the value is neither form.
+    static func retryDelay(_ value: String, now: Date) -> Duration? {
+        let day: Int64 = 86_400
+        if let seconds = Int64(value), seconds >= 0 { return .seconds(min(seconds, day)) }
+        guard let date = httpDate(value) else { return nil }
+        let left = max(0, min(date.timeIntervalSince(now), Double(day)))
+        return .milliseconds(Int64(left * 1000))
+    }
+
+    private static func httpDate(_ value: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.date(from: value)
     }
 
     /// The gateway failure class of this reply, or `nil` when it is not a gateway error.

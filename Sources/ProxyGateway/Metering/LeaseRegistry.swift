@@ -80,6 +80,7 @@ final class LeaseState: Sendable {
             let type = reply.errorType(isTunnel: state.usage.exchanges[exchange].isTunnel)
             state.usage.exchanges[exchange].status = reply.status
             state.usage.exchanges[exchange].errorReason = reply.errorReason
+            state.usage.exchanges[exchange].retryAfter = reply.retryAfter
             state.usage.exchanges[exchange].errorType = type
             if type == .authFailure { state.authRejected = true }
             return type

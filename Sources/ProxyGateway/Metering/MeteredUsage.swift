@@ -19,6 +19,8 @@ public struct MeteredExchange: Sendable, Hashable {
     public var errorType: ProxyErrorType?
     /// The `X-Webshare-Error-Reason` value, if any.
     public var errorReason: String?
+    /// The reply's `Retry-After` delay (gateway or origin reply), if any.
+    public var retryAfter: Duration? = nil
     /// `true` when the exchange was closed by ``MeteringProxy/shutdown(grace:)`` or
     /// ``MeteringLease/finish(grace:)`` before either side ended it.
     public var cutShort: Bool
@@ -72,6 +74,13 @@ public struct MeteredUsage: Sendable, Hashable {
         return GatewayFailure(errorType: type, status: failed.status, reason: failed.errorReason)
     }
 
+    /// The longest `Retry-After` of the exchanges answered 429 or 503 (by the gateway, or by the
+    /// origin on a plain request), `nil` when none asked for a wait. A retry should wait at least
+    /// this long.
+    public var retryAfter: Duration? {
+        exchanges.filter { $0.status == 429 || $0.status == 503 }.compactMap(\.retryAfter).max()
+    }
+
     /// Creates an empty usage.
     public init() {}
 
@@ -123,11 +132,7 @@ public struct MeteredUsage: Sendable, Hashable {
     public func makeEvent(
         for attribution: OperationAttribution, timestamp: LedgerTimestamp, success: Bool
     ) -> ProxyRequestEvent {
-        var event = ProxyRequestEvent(
-            timestamp: timestamp, component: attribution.component, operation: attribution.operation,
-            videoID: attribution.videoID, channelName: attribution.channelName, jobID: attribution.jobID,
-            correlationID: attribution.correlationID, success: success,
-            durationMS: max(0, durationMS), proxied: true, attempt: attribution.attempt)
+        var event = attribution.event(timestamp: timestamp, durationMS: durationMS, success: success, proxied: true)
         apply(to: &event)
         return event
     }

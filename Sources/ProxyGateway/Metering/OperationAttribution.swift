@@ -1,3 +1,5 @@
+import Ledger
+
 /// Who caused the traffic of one lease: the job, component, operation and subject that the
 /// metering proxy attributes its bytes to.
 ///
@@ -40,5 +42,23 @@ public struct OperationAttribution: Sendable, Hashable {
         self.channelName = channelName
         self.correlationID = correlationID
         self.attempt = max(1, attempt)
+    }
+}
+
+extension OperationAttribution {
+    /// The event of an operation attributed to this value: its component, operation, job,
+    /// video, channel, correlation id and attempt, with a fresh `event_id`, and no bytes yet
+    /// (``MeteredUsage/apply(to:)`` adds the metered ones).
+    ///
+    /// - Parameters:
+    ///   - timestamp: When the operation started (UTC µs).
+    ///   - durationMS: How long it took, milliseconds (negative values are stored as 0).
+    ///   - success: Whether it succeeded.
+    ///   - proxied: Whether it went through the gateway.
+    public func event(timestamp: LedgerTimestamp, durationMS: Int64, success: Bool, proxied: Bool) -> ProxyRequestEvent {
+        ProxyRequestEvent(
+            timestamp: timestamp, component: component, operation: operation, videoID: videoID,
+            channelName: channelName, jobID: jobID, correlationID: correlationID, success: success,
+            durationMS: max(0, durationMS), proxied: proxied, attempt: attempt)
     }
 }

@@ -77,6 +77,13 @@ public final class LedgerWriter: EventAppending, Sendable {
         queue.sync { segment.nextSequence }
     }
 
+    /// `true` once the writer refuses every further append: it was closed, or a failed fsync (or
+    /// a tail in an unknown state) poisoned it. A write that failed and was cut back (ENOSPC)
+    /// leaves it `false`: a later append of the same batch may succeed once there is space.
+    public var refusesAppends: Bool {
+        queue.sync { failure != nil } || pending.withLock { $0.closed }
+    }
+
     /// Appends `events` as one batch and waits until the batch is committed under the fsync policy.
     ///
     /// - Returns: One acknowledgement per event, in order. An event id already in the dedupe window

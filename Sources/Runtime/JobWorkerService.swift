@@ -20,6 +20,11 @@ struct JobWorkerService: Service {
     let leaseDuration: Duration
     let pollInterval: Duration
     let shutdownGrace: Duration
+    /// Whether a job may be claimed now: `false` while the ledger waits for disk space
+    /// (``LedgerSink/blockedReason``), so no new job spends bandwidth whose event cannot be kept.
+    let mayClaim: @Sendable () -> Bool
+    /// Called when the shutdown grace is over, before the jobs still in flight are cancelled.
+    let onGraceOver: @Sendable () -> Void
     let onQueueChange: @Sendable () async -> Void
     let logger: Logger
 
@@ -34,7 +39,7 @@ struct JobWorkerService: Service {
             var inFlight = 0
             var ticking = false
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
-                while inFlight < concurrency(), let job = await claim() {
+                while inFlight < concurrency(), mayClaim(), let job = await claim() {
                     inFlight += 1
                     group.addTask { await attempt(job); return .jobEnded }
                 }
@@ -75,6 +80,7 @@ struct JobWorkerService: Service {
                 logger.warning("grace period over: interrupting jobs", metadata: [
                     "worker.component": "\(component)", "worker.in_flight": "\(inFlight)",
                 ])
+                onGraceOver()
                 group.cancelAll()
             case .tick: break
             }

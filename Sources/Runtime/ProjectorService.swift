@@ -54,7 +54,8 @@ struct ProjectorService: Service {
         let head = writer.nextSequence
         let projected = (try? store.checkpoints())?[partition] ?? 0
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-        let snapshot = status.value.withLock { status -> ProjectorStatus in
+        let (snapshot, previousError) = status.value.withLock { status -> (ProjectorStatus, String?) in
+            let previous = status.lastError
             status.lagEvents = Int(clamping: head > projected ? head - projected : 0)
             if case .failure(let error) = result {
                 status.lastError = "\(error)"
@@ -63,10 +64,15 @@ struct ProjectorService: Service {
             }
             if status.lagEvents == 0 { status.caughtUpAt = now }
             status.lagSeconds = status.caughtUpAt.map { Double(now - $0) / 1_000_000 } ?? 0
-            return status
+            return (status, previous)
         }
-        if case .failure(let error) = result {
-            logger.error("projecting the ledger failed; retrying", metadata: ["projection.error": "\(error)"])
+        // The same failure pass after pass (a full disk) is logged once, and so is the recovery.
+        switch result {
+        case .failure(let error) where "\(error)" != previousError:
+            logger.error("projecting the ledger failed; retrying every pass", metadata: ["projection.error": "\(error)"])
+        case .success where previousError != nil:
+            logger.notice("projecting the ledger works again")
+        default: break
         }
         metrics.recordProjectorLag(events: snapshot.lagEvents, seconds: snapshot.lagSeconds)
         if case .success = result, let retention { await retention.pruneIfDue(store, logger: logger) }

@@ -80,6 +80,11 @@ public final class RuntimeMetrics: Sendable {
         Metrics.Gauge(label: "proxy_ledger_projector_lag_seconds", factory: factory).record(seconds)
     }
 
+    /// Sets `proxy_ledger_ledger_blocked`: 1 while appends wait for disk space, else 0.
+    public func recordLedgerBlocked(_ blocked: Bool) {
+        Metrics.Gauge(label: "proxy_ledger_ledger_blocked", factory: factory).record(blocked ? 1 : 0)
+    }
+
     /// The Prometheus text exposition (format 0.0.4) of every metric.
     public func render() -> String {
         var buffer: [UInt8] = []

@@ -66,6 +66,9 @@ final class RuntimeState: Sendable {
         if access(ledgerDirectory, W_OK) != 0 {
             problems.append("the ledger folder \(ledgerDirectory) is not writable")
         }
+        if let reason = sink.blockedReason {
+            problems.append("the ledger cannot be written (\(reason)); free space on its disk: appends wait and are retried every second, and no job is claimed meanwhile")
+        }
         if let error = projector.value.withLock({ $0.lastError }) {
             problems.append("the projector's last pass failed: \(error)")
         }

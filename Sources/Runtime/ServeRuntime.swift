@@ -89,7 +89,8 @@ public final class ServeRuntime: Sendable {
         self.logger = logger
         self.extraServices = extraServices
         let wakeups = ProjectorWakeups()
-        sink = LedgerSink(writer: writer, metrics: metrics, wakeups: wakeups)
+        sink = LedgerSink(writer: writer, metrics: metrics, wakeups: wakeups, logger: logger)
+        metrics.recordLedgerBlocked(false)
         meters = MeteringPool(logger: logger)
         let channelURLs = options.channelURLs
         let executor = JobExecutor(
@@ -186,7 +187,8 @@ public final class ServeRuntime: Sendable {
                 return WorkerConcurrency(proxyService: service).limit ?? cap
             },
             workerID: options.workerID, leaseDuration: options.leaseDuration, pollInterval: options.pollInterval,
-            shutdownGrace: options.shutdownGrace, onQueueChange: {}, logger: logger)
+            shutdownGrace: options.shutdownGrace, mayClaim: { [sink] in sink.blockedReason == nil },
+            onGraceOver: { [sink] in sink.stopWaitingForSpace() }, onQueueChange: {}, logger: logger)
     }
 }
 

@@ -30,6 +30,9 @@ public struct JSONLinesReader {
     private let plausibleTime: PlausibleTime?
     private var pending: [UInt8] = []
     private var lineNumber = 0
+    /// One shared copy of each component, operation and channel seen (they repeat on almost
+    /// every line), so that a large batch holds each such string once rather than once per event.
+    private var labels = LabelTable()
 
     /// - Parameter plausibleTime: when given, an event whose timestamp lies outside it is a bad line.
     public init(plausibleTime: PlausibleTime? = nil) { self.plausibleTime = plausibleTime }
@@ -83,10 +86,13 @@ public struct JSONLinesReader {
         if let last = line.last, last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
         guard line.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return }
         do throws(EventDecodingError) {
-            let event = try ProxyRequestEvent(jsonBuffer: line)
+            var event = try ProxyRequestEvent(jsonBuffer: line)
             if let reason = plausibleTime?.reason(rejecting: event.timestamp) {
                 throw EventDecodingError(field: "timestamp", reason: reason)
             }
+            event.component = labels.shared(event.component)
+            event.operation = labels.shared(event.operation)
+            event.channelName = event.channelName.map { labels.shared($0) }
             events.append(event)
         } catch {
             var located = error
@@ -122,5 +128,20 @@ public struct PlausibleTime: Sendable, Hashable {
                 + "producer's clock, or pass --allow-any-time to append it anyway"
         }
         return nil
+    }
+}
+
+/// Shared copies of strings that repeat: ``shared(_:)`` returns the first equal string seen, so
+/// repeats of a heap-allocated string are freed. Holds at most ``limit`` strings; beyond that,
+/// strings are returned as they are.
+struct LabelTable {
+    static let limit = 4_096
+    private var strings: Set<String> = []
+
+    mutating func shared(_ string: String) -> String {
+        guard string.utf8.count > 15 else { return string }  // stored inline: nothing to share
+        if let existing = strings.firstIndex(of: string) { return strings[existing] }
+        if strings.count < Self.limit { strings.insert(string) }
+        return string
     }
 }

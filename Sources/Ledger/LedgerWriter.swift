@@ -139,6 +139,9 @@ public final class LedgerWriter: EventAppending, Sendable {
             return
         }
         var fresh: [ProxyRequestEvent] = []
+        // One request with nothing deduplicated (the CLI's whole batch) is written as it came,
+        // without a second copy of its events; the copy starts at its first duplicate.
+        var freshIsFirstRequest = requests.count == 1
         var freshIDs: [UUID] = []
         var acknowledgements: [[AppendAcknowledgement]] = []
         acknowledgements.reserveCapacity(requests.count)
@@ -146,20 +149,25 @@ public final class LedgerWriter: EventAppending, Sendable {
         for request in requests {
             var acks: [AppendAcknowledgement] = []
             acks.reserveCapacity(request.events.count)
-            for event in request.events {
+            for (index, event) in request.events.enumerated() {
                 if let old = segment.dedupe.claim(event.eventID, sequence: next) {
                     acks.append(AppendAcknowledgement(
                         eventID: event.eventID, position: LedgerPosition(partition: partition, sequence: old), duplicate: true))
+                    if freshIsFirstRequest {
+                        fresh = Array(request.events[..<index])
+                        freshIsFirstRequest = false
+                    }
                 } else {
                     acks.append(AppendAcknowledgement(
                         eventID: event.eventID, position: LedgerPosition(partition: partition, sequence: next), duplicate: false))
-                    fresh.append(event)
+                    if !freshIsFirstRequest { fresh.append(event) }
                     freshIDs.append(event.eventID)
                     next += 1
                 }
             }
             acknowledgements.append(acks)
         }
+        if freshIsFirstRequest { fresh = requests[0].events }
         if !fresh.isEmpty, let error = write(fresh, ids: freshIDs) {
             for request in requests { request.waiter.resume(throwing: error) }
             return

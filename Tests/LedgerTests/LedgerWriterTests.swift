@@ -51,6 +51,20 @@ func readAll(_ directory: String) throws -> [LedgerRecord] {
         #expect(try readAll(scratch.path).count == 11)
     }
 
+    /// A batch is written as it came unless it holds a duplicate; then only its fresh events are,
+    /// those before the duplicate included.
+    @Test func aDuplicateInsideABatchKeepsTheFreshEventsAroundIt() async throws {
+        let scratch = try TemporaryDirectory("dedupe-middle")
+        let events = EventFactory.events(4)
+        let writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path))
+        _ = try await writer.append([events[0]])
+        let acks = try await writer.append([events[1], events[0], events[2], events[3]])
+        #expect(acks.map(\.duplicate) == [false, true, false, false])
+        #expect(acks.map(\.position.sequence) == [1, 0, 2, 3])
+        try await writer.close()
+        #expect(try readAll(scratch.path).map(\.event) == events)
+    }
+
     @Test func concurrentAppendersShareFramesAndGetContinuousSequences() async throws {
         let scratch = try TemporaryDirectory("group")
         let writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path, fsyncPolicy: .always))

@@ -119,20 +119,10 @@ public struct RetryPolicy: Sendable, Hashable {
     ///   - retryAfter: The server's `Retry-After`, if any; the larger of it and the backoff wins.
     ///   - jitter: A number in `0...1`.
     public func delayMicroseconds(attemptsUsed: Int, retryAfter: Duration?, jitter: Double) -> Int64 {
-        let base = Double(baseDelay.microseconds)
+        let base = Double(baseDelay.wholeMicroseconds)
         let exponent = Double(min(max(attemptsUsed - 1, 0), 62))
-        let capped = min(Double(maxDelay.microseconds), base * pow(2, exponent))
+        let capped = min(Double(maxDelay.wholeMicroseconds), base * pow(2, exponent))
         let jittered = Int64(capped * (1 - jitterFraction * min(1, max(0, jitter))))
-        return max(jittered, retryAfter?.microseconds ?? 0)
-    }
-}
-
-extension Duration {
-    /// The duration in whole µs (rounded down), saturating at `Int64.max`.
-    var microseconds: Int64 {
-        let parts = components
-        let (scaled, overflow) = parts.seconds.multipliedReportingOverflow(by: 1_000_000)
-        if overflow { return parts.seconds < 0 ? Int64.min : Int64.max }
-        return scaled + parts.attoseconds / 1_000_000_000_000
+        return max(jittered, retryAfter?.wholeMicroseconds ?? 0)
     }
 }

@@ -59,7 +59,7 @@ public final class SQLiteJobStore: JobStore {
         self.busyTimeout = busyTimeout
         var configuration = Configuration()
         configuration.label = "proxy-ledger.jobs"
-        configuration.busyMode = .timeout(Double(busyTimeout.microseconds) / 1_000_000)
+        configuration.busyMode = .timeout(Double(busyTimeout.wholeMicroseconds) / 1_000_000)
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue)")
@@ -137,7 +137,7 @@ public final class SQLiteJobStore: JobStore {
     ///
     /// - Throws: ``JobStoreError`` `.writeFailed`.
     public func claim(component: String, workerID: String, leaseDuration: Duration, now: Int64) async throws -> Job? {
-        let lease = leaseDuration.microseconds
+        let lease = leaseDuration.wholeMicroseconds
         return try await immediateWrite("claiming a \(component) job") { db in
             if try Self.isPaused(db, component: component) { return nil }
             while let row = try Self.firstDue(db, component: component, now: now) {
@@ -196,7 +196,7 @@ public final class SQLiteJobStore: JobStore {
     ///
     /// - Throws: ``JobStoreError`` `.leaseLost`, `.notFound`.
     public func renewLease(jobID: String, attempt: Int, leaseDuration: Duration, now: Int64) async throws -> Int64 {
-        let lease = leaseDuration.microseconds
+        let lease = leaseDuration.wholeMicroseconds
         return try await immediateWrite("renewing the lease of job \(jobID)") { db in
             var row = try Self.leasedRow(db, jobID: jobID, attempt: attempt)
             row.dueAt = now + lease

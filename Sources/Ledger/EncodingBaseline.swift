@@ -17,7 +17,7 @@ public enum EncodingBaseline {
         var bytes = 0
         for payload in payloads { bytes += try Zstd.compress(payload, level: level).count }
         let elapsed = clock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         return (Double(events.count) / max(seconds, 1e-9), bytes)
     }
 }

@@ -1,5 +1,6 @@
 internal import CCurlShims
 import Dispatch
+import Ledger
 
 /// One blocking libcurl `HEAD` request through an HTTP proxy, classified as a
 /// ``ConnectivityStatus``.
@@ -65,7 +66,7 @@ struct CurlHeadProbe: Sendable {
         let start = ContinuousClock.now
         let result = curl_easy_perform(handle)
         let elapsed = ContinuousClock.now - start
-        let durationMS = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        let durationMS = elapsed.wholeMilliseconds
 
         let status = Self.info(handle, CURLINFO_RESPONSE_CODE)
         let connectStatus = Self.info(handle, CURLINFO_HTTP_CONNECTCODE)

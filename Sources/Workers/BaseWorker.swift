@@ -1,3 +1,4 @@
+import Ledger
 import Logging
 import ProxyGateway
 
@@ -150,12 +151,7 @@ public struct BaseWorker<Job: Sendable, Output: Sendable>: Sendable {
             logger.warning("job failed", metadata: ["worker.job": "\(sequence)", "worker.error": "\(error)"])
             result = .failure(error)
         }
-        return JobOutcome(sequence: sequence, job: job, result: result, durationMS: milliseconds(clock.now - start))
+        return JobOutcome(sequence: sequence, job: job, result: result, durationMS: (clock.now - start).wholeMilliseconds)
     }
 }
 
-/// Whole milliseconds in `duration`, rounded down, never negative.
-func milliseconds(_ duration: Duration) -> Int64 {
-    let (seconds, attoseconds) = duration.components
-    return max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-}

@@ -161,7 +161,7 @@ public struct ProducerConfiguration: Sendable {
         guard let waited = try? await pacer.waitForTurn(minimumInterval: minimumInterval, counters: counters),
             waited > .zero
         else { return }
-        logger.debug("paced yt-dlp (proxy off)", metadata: ["workers.waited_ms": "\(milliseconds(waited))"])
+        logger.debug("paced yt-dlp (proxy off)", metadata: ["workers.waited_ms": "\(waited.wholeMilliseconds)"])
     }
 
     /// Ends `route` after a failed launch; the error to throw, with an event when bytes were metered.

@@ -57,7 +57,7 @@ struct YtDlpRunner: Sendable {
         guard !Task.isCancelled else { return .interrupted(startedAt: startedAt, durationMS: 0) }
         do {
             let (exitCode, collected) = try await execute(arguments)
-            let durationMS = milliseconds(clock.now - start)
+            let durationMS = (clock.now - start).wholeMilliseconds
             let succeeded = exitCode == 0 && !collected.timedOut
             return YtDlpRun(
                 exitCode: exitCode, standardOutput: collected.output,
@@ -65,7 +65,7 @@ struct YtDlpRunner: Sendable {
                 durationMS: durationMS, timedOut: collected.timedOut, interrupted: Task.isCancelled && !succeeded)
         } catch {
             if Task.isCancelled || error is CancellationError {
-                return .interrupted(startedAt: startedAt, durationMS: milliseconds(clock.now - start))
+                return .interrupted(startedAt: startedAt, durationMS: (clock.now - start).wholeMilliseconds)
             }
             throw WorkerError(.launchFailed, "cannot run yt-dlp at \(executable): \(type(of: error))")
         }

@@ -136,7 +136,7 @@ final class LeaseState: Sendable {
     func snapshot() -> MeteredUsage {
         var (usage, endedAt) = state.withLock { ($0.usage, $0.endedAt) }
         let elapsed = (endedAt ?? .now) - started
-        usage.durationMS = elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        usage.durationMS = elapsed.wholeMilliseconds
         return usage
     }
 }

@@ -1,3 +1,4 @@
+import Ledger
 import Logging
 import NIOCore
 import NIOPosix
@@ -53,8 +54,7 @@ public final class MeteringProxy: Sendable {
     ) async throws(MeteringError) -> MeteringProxy {
         let environment = MeteringEnvironment(
             registry: LeaseRegistry(), upstream: upstream, authorization: upstream.basicAuthorization,
-            connectTimeout: .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000
-                + connectTimeout.components.attoseconds / 1_000_000_000),
+            connectTimeout: .nanoseconds(connectTimeout.wholeNanoseconds),
             tracker: ChannelTracker(), logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)

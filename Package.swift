@@ -255,7 +255,8 @@ if Context.environment["PROXY_LEDGER_FUZZ"] == "1" {
 
 for target in package.targets where target.type != .system {
     // Swift 6 language mode (tools 6.1) gives strict concurrency checking everywhere.
+    // Warnings are errors in our own targets (not in the packages we depend on).
     target.swiftSettings = (target.swiftSettings ?? []) + [
-        .enableUpcomingFeature("ExistentialAny")
+        .enableUpcomingFeature("ExistentialAny"), .unsafeFlags(["-warnings-as-errors"]),
     ]
 }

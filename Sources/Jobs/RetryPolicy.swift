@@ -23,7 +23,7 @@ public enum FailureDisposition: Sendable, Hashable {
         case .httpError:
             guard let status = httpStatus, (400...499).contains(status), status != 429 else { return .retry }
             return .discard
-        case .rateLimited, .botCheck, .gatewayThrottled, .connectionError, .timeout, .bandwidthExhausted, .unknown, .interrupted:
+        case .rateLimited, .botCheck, .gatewayThrottled, .connectionError, .timeout, .bandwidthExhausted, .unknown:
             return .retry
         case .interrupted:
             // A runtime releases an interrupted attempt (its attempt is not charged); a caller

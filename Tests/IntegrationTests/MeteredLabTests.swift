@@ -152,7 +152,7 @@ import TestSupport
             "demo", "--jobs", "60", "--channels", "1", "--ledger", root + "/ledger", "--db", root + "/p.sqlite",
             "--lab-dir", root + "/lab",
         ]
-        FileManager.default.createFile(atPath: root + "/stdout.txt", contents: Data())
+        _ = FileManager.default.createFile(atPath: root + "/stdout.txt", contents: Data())
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/stdout.txt"))
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -177,7 +177,7 @@ import TestSupport
     func aFileWhereAFolderBelongsIsRefusedBeforeTheLabStarts() throws {
         let root = try LabSupport.makeTemporaryDirectory(prefix: "metered-paths")
         defer { LabSupport.removeDirectory(root) }
-        FileManager.default.createFile(atPath: root + "/afile", contents: Data())
+        _ = FileManager.default.createFile(atPath: root + "/afile", contents: Data())
         let result = try BuiltExecutable.run(["demo", "--lab-dir", root + "/afile", "--ledger", root + "/ledger"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("--lab-dir \(root)/afile is a file, not a folder"))

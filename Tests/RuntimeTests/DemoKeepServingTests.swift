@@ -19,7 +19,7 @@ import TestSupport
             "demo", "--jobs", "2", "--channels", "1", "--keep-serving", "--ledger", root + "/ledger", "--db",
             root + "/p.sqlite", "--jobs-db", root + "/jobs.sqlite", "--lab-dir", root + "/lab",
         ]
-        for name in ["stdout", "stderr"] { FileManager.default.createFile(atPath: "\(root)/\(name).txt", contents: Data()) }
+        for name in ["stdout", "stderr"] { _ = FileManager.default.createFile(atPath: "\(root)/\(name).txt", contents: Data()) }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/stdout.txt"))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/stderr.txt"))
         try process.run()

@@ -119,7 +119,7 @@ enum ServeProcess {
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
         let log = lab.root + "/serve-\(UUID().uuidString.prefix(6)).log"
-        FileManager.default.createFile(atPath: log, contents: Data())
+        _ = FileManager.default.createFile(atPath: log, contents: Data())
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try process.run()
         return process

@@ -10,7 +10,7 @@ let root = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-
 try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: root) }
 
-print("proxy-ledger bench: \(count) reference events, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+print("proxy-ledger bench: \(count) events, \(ProcessInfo.processInfo.activeProcessorCount) cores")
 /// `BENCH_ONLY=metering` runs only the metering proxy rows (MeteringBench.swift, at the end).
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "metering" { try await MeteringBench.run(); exit(0) }
 /// `BENCH_ONLY=jobs` runs only the job queue rows (JobsBench.swift).
@@ -27,6 +27,7 @@ if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "jobs" {
 }
 let stream = try ReferenceStream.load(count: count)
 let events = stream.events
+print("events: \(stream.source), \(String(format: "%.0f", Double(stream.jsonl.count) / Double(max(1, events.count)))) B of JSON per event")
 
 let seedCount = min(3_000, events.count)
 let seed = try SeedBaseline.eventsPerSecond(events[..<seedCount], directory: root, wal: false)

@@ -32,6 +32,18 @@ public protocol JobStore: Sendable {
     /// - Throws: ``JobStoreError`` `.writeFailed`.
     func claim(component: String, workerID: String, leaseDuration: Duration, now: Int64) async throws -> Job?
 
+    /// Takes up to `limit` due jobs of `component` in one transaction, longest-due first, each as
+    /// ``claim(component:workerID:leaseDuration:now:)`` takes one (a worker fills all its free
+    /// slots at once instead of one claim, and one commit, per slot).
+    ///
+    /// - Parameter limit: The most jobs to take; `0` or less takes none.
+    /// - Returns: The claimed jobs in claim order; fewer than `limit` (possibly none) when fewer
+    ///   are due, none when the component is paused.
+    /// - Throws: ``JobStoreError`` `.writeFailed`; nothing is claimed then.
+    func claim(
+        component: String, workerID: String, leaseDuration: Duration, now: Int64, limit: Int
+    ) async throws -> [Job]
+
     /// Extends a running attempt's lease to `now + leaseDuration`.
     ///
     /// - Returns: The new lease expiry, µs.
@@ -121,6 +133,23 @@ extension JobStore {
         let results = try await enqueue([request], now: now)
         guard let first = results.first else { throw JobStoreError(code: .writeFailed, message: "enqueue returned no job") }
         return first
+    }
+
+    /// Claims one job at a time, up to `limit` (see ``claim(component:workerID:leaseDuration:now:limit:)``);
+    /// a store that can take several in one transaction implements that instead.
+    ///
+    /// - Throws: ``JobStoreError`` `.writeFailed`; the jobs claimed before the failure stay claimed
+    ///   (their leases expire if the caller drops them).
+    public func claim(
+        component: String, workerID: String, leaseDuration: Duration, now: Int64, limit: Int
+    ) async throws -> [Job] {
+        var jobs: [Job] = []
+        while jobs.count < limit,
+            let job = try await claim(component: component, workerID: workerID, leaseDuration: leaseDuration, now: now)
+        {
+            jobs.append(job)
+        }
+        return jobs
     }
 }
 

@@ -34,7 +34,7 @@ extension SQLiteJobStore {
     ///
     /// - Throws: ``JobStoreError`` `.notFound`, `.invalidState`.
     public func retry(jobID: String, now: Int64) async throws -> Job {
-        try await immediateWrite("retrying job \(jobID)") { db in
+        let job = try await immediateWrite("retrying job \(jobID)") { db in
             let row = try Self.row(db, id: jobID)
             guard row.state == .discarded || row.state == .cancelled else {
                 throw JobStoreError(
@@ -49,6 +49,8 @@ extension SQLiteJobStore {
             }
             return try Self.makeAvailable(row, db: db, now: now).job
         }
+        newlyDue()
+        return job
     }
 
     /// Retries every job in `state`; see ``JobStore/retryAll(state:now:)``.
@@ -58,7 +60,7 @@ extension SQLiteJobStore {
         guard state == .discarded || state == .cancelled else {
             throw JobStoreError.invalidRequest("only discarded or cancelled jobs can be retried, not \(state.rawValue) ones")
         }
-        return try await immediateWrite("retrying every \(state.rawValue) job") { db in
+        let retried = try await immediateWrite("retrying every \(state.rawValue) job") { db in
             let rows = try JobRow.filter(JobRow.Columns.state == state.rawValue).order(JobRow.Columns.sequence).fetchAll(db)
             var retried = 0
             for row in rows where try Self.activeRow(db, kind: row.kind, target: row.target) == nil {
@@ -67,6 +69,8 @@ extension SQLiteJobStore {
             }
             return retried
         }
+        if retried > 0 { newlyDue() }
+        return retried
     }
 
     /// Makes a terminal row available with a fresh attempt budget (its attempt number keeps growing).
@@ -94,9 +98,11 @@ extension SQLiteJobStore {
     ///
     /// - Throws: ``JobStoreError`` `.writeFailed`.
     public func resume(component: String) async throws -> Bool {
-        try await immediateWrite("resuming \(component)") { db in
+        let resumed = try await immediateWrite("resuming \(component)") { db in
             try PausedComponentRow.deleteOne(db, key: component)
         }
+        if resumed { newlyDue() }
+        return resumed
     }
 
     /// Jobs in enqueue order; see ``JobStore/list(state:kind:limit:)``.
@@ -116,7 +122,11 @@ extension SQLiteJobStore {
     /// - Throws: ``JobStoreError`` `.readFailed`.
     public func job(id: String) async throws -> Job? {
         try await read("reading job \(id)") { db in
-            try JobRow.filter(JobRow.Columns.id == id).fetchOne(db)?.job
+            // A cached statement: the status page, `GET /jobs/ID` and waiting clients read
+            // jobs one by one, often, where preparing the statement each time costs more than
+            // running it.
+            try SQLRequest<JobRow>(sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id], cached: true)
+                .fetchOne(db)?.job
         }
     }
 

@@ -39,6 +39,7 @@ public final class SQLiteJobStore: JobStore {
     public let busyTimeout: Duration
     let pool: DatabasePool
     let jitter: any JitterSource
+    let newlyDue: @Sendable () -> Void
 
     /// Opens (creating if needed) the jobs database at `path` and migrates it.
     ///
@@ -48,15 +49,21 @@ public final class SQLiteJobStore: JobStore {
     ///   - jitter: The backoff's random numbers (inject ``FixedJitter`` or ``SeededJitter`` in tests).
     ///   - busyTimeout: How long to wait for a lock held by another connection or process.
     ///   - durability: `synchronous` mode (default ``Durability/normal``).
+    ///   - newlyDue: Called after a commit through this store that made jobs due at once (an
+    ///     enqueue of new jobs, ``retry(jobID:now:)``, ``retryAll(state:now:)``, a
+    ///     ``resume(component:)`` that lifted a pause), so that waiting workers can claim without
+    ///     polling. It runs on the caller's task and must not block.
     /// - Throws: ``JobStoreError`` `.openFailed` when SQLite cannot open the file, `.migrationFailed`.
     public init(
         path: String, retryPolicy: RetryPolicy = RetryPolicy(), jitter: any JitterSource = SystemJitter(),
-        busyTimeout: Duration = .seconds(10), durability: Durability = .normal
+        busyTimeout: Duration = .seconds(10), durability: Durability = .normal,
+        newlyDue: @escaping @Sendable () -> Void = {}
     ) throws {
         self.path = path
         self.retryPolicy = retryPolicy
         self.jitter = jitter
         self.busyTimeout = busyTimeout
+        self.newlyDue = newlyDue
         var configuration = Configuration()
         configuration.label = "proxy-ledger.jobs"
         configuration.busyMode = .timeout(Double(busyTimeout.wholeMicroseconds) / 1_000_000)
@@ -119,7 +126,7 @@ public final class SQLiteJobStore: JobStore {
             }
         }
         let defaultMax = retryPolicy.maxAttempts
-        return try await immediateWrite("enqueueing \(requests.count) jobs") { db in
+        let results = try await immediateWrite("enqueueing \(requests.count) jobs") { db in
             try requests.map { request in
                 if let existing = try Self.activeRow(db, kind: request.payload.kind, target: request.payload.target) {
                     return EnqueueResult(job: existing.job, isNew: false)
@@ -131,19 +138,39 @@ public final class SQLiteJobStore: JobStore {
                 return EnqueueResult(job: row.job, isNew: true)
             }
         }
+        if results.contains(where: \.isNew) { newlyDue() }
+        return results
     }
 
     /// Claims the longest-due job of `component`; see ``JobStore/claim(component:workerID:leaseDuration:now:)``.
     ///
     /// - Throws: ``JobStoreError`` `.writeFailed`.
     public func claim(component: String, workerID: String, leaseDuration: Duration, now: Int64) async throws -> Job? {
+        try await claim(component: component, workerID: workerID, leaseDuration: leaseDuration, now: now, limit: 1)
+            .first
+    }
+
+    /// Claims up to `limit` due jobs of `component` in one `BEGIN IMMEDIATE` transaction (one
+    /// commit); see ``JobStore/claim(component:workerID:leaseDuration:now:limit:)``.
+    ///
+    /// - Throws: ``JobStoreError`` `.writeFailed` (nothing is claimed).
+    public func claim(
+        component: String, workerID: String, leaseDuration: Duration, now: Int64, limit: Int
+    ) async throws -> [Job] {
+        guard limit > 0 else { return [] }
         let lease = leaseDuration.wholeMicroseconds
-        return try await immediateWrite("claiming a \(component) job") { db in
-            if try Self.isPaused(db, component: component) { return nil }
-            while let row = try Self.firstDue(db, component: component, now: now) {
-                if let job = try Self.take(row, db: db, workerID: workerID, lease: lease, now: now) { return job }
+        return try await immediateWrite("claiming up to \(limit) \(component) jobs") { db in
+            if try Self.isPaused(db, component: component) { return [] }
+            var jobs: [Job] = []
+            // A taken row is running with a lease in the future (or discarded), so the next
+            // `firstDue` moves on to the following one; only a lease of zero length would find
+            // the same row again, and ends the batch.
+            while jobs.count < limit, let row = try Self.firstDue(db, component: component, now: now),
+                !jobs.contains(where: { $0.id == row.id })
+            {
+                if let job = try Self.take(row, db: db, workerID: workerID, lease: lease, now: now) { jobs.append(job) }
             }
-            return nil
+            return jobs
         }
     }
 

@@ -6,6 +6,10 @@ import ServiceLifecycle
 /// The worker pool of one component: claims that component's jobs from the durable queue and runs
 /// up to ``concurrency`` of them at once, each holding a renewed lease.
 ///
+/// Free slots are filled by one claim of that many jobs (one transaction), as soon as a job
+/// ends, at every ``pollInterval`` while idle, and at once when ``queueSignal`` reports jobs
+/// enqueued, retried or resumed through this process.
+///
 /// On graceful shutdown it stops claiming, lets the jobs in flight finish within
 /// ``shutdownGrace``, then cancels the rest: their yt-dlp is stopped, their events are appended
 /// with the bytes counted so far and `error_type` `interrupted`, and their jobs are released to
@@ -18,7 +22,10 @@ struct JobWorkerService: Service {
     let concurrency: @Sendable () -> Int
     let workerID: String
     let leaseDuration: Duration
+    /// How long an idle pool waits before asking the queue again, unless ``queueSignal`` wakes it.
     let pollInterval: Duration
+    /// Signalled when jobs become due through this process; wakes the pool before its next poll.
+    let queueSignal: QueueSignal
     let shutdownGrace: Duration
     /// Whether a job may be claimed now: `false` while the ledger waits for disk space
     /// (``LedgerSink/blockedReason``), so no new job spends bandwidth whose event cannot be kept.
@@ -39,14 +46,16 @@ struct JobWorkerService: Service {
             var inFlight = 0
             var ticking = false
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
-                while inFlight < concurrency(), mayClaim(), let job = await claim() {
+                // Read before the claim, so that a job enqueued while it runs still wakes the tick.
+                let seen = queueSignal.generation
+                for job in await claim(upTo: mayClaim() ? concurrency() - inFlight : 0) {
                     inFlight += 1
                     group.addTask { await attempt(job); return .jobEnded }
                 }
                 if !ticking {
                     ticking = true
-                    group.addTask { [pollInterval] in
-                        await cancelWhenGracefulShutdown { try? await Task.sleep(for: pollInterval) }
+                    group.addTask { [pollInterval, queueSignal] in
+                        await cancelWhenGracefulShutdown { await queueSignal.wait(after: seen, timeout: pollInterval) }
                         return .tick
                     }
                 }
@@ -88,15 +97,20 @@ struct JobWorkerService: Service {
         group.cancelAll()
     }
 
-    private func claim() async -> Job? {
+    /// Claims jobs for the `free` slots in one call (one transaction), so that a burst of jobs
+    /// starts at once instead of one claim, commit and scheduler turn per slot.
+    private func claim(upTo free: Int) async -> [Job] {
+        guard free > 0 else { return [] }
         do {
             return try await store.claim(
-                component: component, workerID: workerID, leaseDuration: leaseDuration, now: JobClock.now())
+                component: component, workerID: workerID, leaseDuration: leaseDuration, now: JobClock.now(),
+                limit: free)
         } catch {
             if !Task.isCancelled {
-                logger.error("claiming a job failed", metadata: ["worker.component": "\(component)", "worker.error": "\(error)"])
+                logger.error(
+                    "claiming jobs failed", metadata: ["worker.component": "\(component)", "worker.error": "\(error)"])
             }
-            return nil
+            return []
         }
     }
 

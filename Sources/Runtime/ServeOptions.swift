@@ -25,7 +25,9 @@ public struct ServeOptions: Sendable {
     public var shutdownGrace: Duration = .seconds(30)
     /// A running job's lease; renewed every third of it. A crashed worker's jobs run again once it expires.
     public var leaseDuration: Duration = .seconds(60)
-    /// How often an idle worker pool asks the queue for work.
+    /// How often an idle worker pool asks the queue for work. Jobs enqueued, retried or resumed
+    /// through this process wake it at once; the poll finds those that another process enqueued
+    /// and retries whose backoff ran out.
     public var pollInterval: Duration = .milliseconds(500)
     /// A deadline per yt-dlp run; then it is stopped and the attempt is a `timeout`.
     public var operationTimeout: Duration = .seconds(600)

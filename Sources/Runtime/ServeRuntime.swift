@@ -41,6 +41,8 @@ public final class ServeRuntime: Sendable {
     let logger: Logger
     let extraServices: [any Service]
     let settingsStore: SettingsStore?
+    /// Wakes the worker pools when a job is enqueued, retried or resumed through ``jobs``.
+    let queueSignal: QueueSignal
     private let listening = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
     private let group = Mutex<ServiceGroup?>(nil)
 
@@ -65,9 +67,12 @@ public final class ServeRuntime: Sendable {
         let writer = try await LedgerWriter.opening(configuration, logger: logger)
         do {
             let projection = try ProjectionStore(path: options.databasePath)
-            let jobs = try SQLiteJobStore(path: options.jobsDatabasePath, retryPolicy: options.retryPolicy)
+            let queueSignal = QueueSignal()
+            let jobs = try SQLiteJobStore(
+                path: options.jobsDatabasePath, retryPolicy: options.retryPolicy, newlyDue: { queueSignal.signal() })
             return ServeRuntime(
-                options: options, settings: settings, writer: writer, projection: projection, jobs: jobs, metrics: metrics,
+                options: options, settings: settings, writer: writer, projection: projection, jobs: jobs,
+                queueSignal: queueSignal, metrics: metrics,
                 extraServices: extraServices + (settingsStore.map { [ResumeOnReload(store: $0, jobs: jobs, logger: logger)] } ?? []),
                 settingsStore: settingsStore, logger: logger)
         } catch {
@@ -78,8 +83,10 @@ public final class ServeRuntime: Sendable {
 
     private init(
         options: ServeOptions, settings: @escaping @Sendable () -> ProxySettings, writer: LedgerWriter, projection: ProjectionStore,
-        jobs: any JobStore, metrics: RuntimeMetrics, extraServices: [any Service], settingsStore: SettingsStore?, logger: Logger
+        jobs: any JobStore, queueSignal: QueueSignal, metrics: RuntimeMetrics, extraServices: [any Service],
+        settingsStore: SettingsStore?, logger: Logger
     ) {
+        self.queueSignal = queueSignal
         self.settingsStore = settingsStore
         self.options = options
         self.writer = writer
@@ -187,8 +194,9 @@ public final class ServeRuntime: Sendable {
                 return WorkerConcurrency(proxyService: service).limit ?? cap
             },
             workerID: options.workerID, leaseDuration: options.leaseDuration, pollInterval: options.pollInterval,
-            shutdownGrace: options.shutdownGrace, mayClaim: { [sink] in sink.blockedReason == nil },
-            onGraceOver: { [sink] in sink.stopWaitingForSpace() }, onQueueChange: {}, logger: logger)
+            queueSignal: queueSignal, shutdownGrace: options.shutdownGrace,
+            mayClaim: { [sink] in sink.blockedReason == nil }, onGraceOver: { [sink] in sink.stopWaitingForSpace() },
+            onQueueChange: {}, logger: logger)
     }
 }
 

@@ -26,6 +26,11 @@ final class LoopbackServer: Sendable {
     private let socketFD: Int32
     private let requestLog = Mutex<[String]>([])
     private let closed = Mutex(false)
+    /// Signalled when the accept loop has returned. ``close()`` waits for it before closing the
+    /// descriptor: a loop still running could otherwise accept on a later test's listening
+    /// socket that reused the number, and answer it with this server's reply.
+    private let loopEnded = DispatchSemaphore(value: 0)
+    private let hasLoop: Bool
 
     /// The request heads received so far (request line and headers).
     var requests: [String] { requestLog.withLock { $0 } }
@@ -35,8 +40,14 @@ final class LoopbackServer: Sendable {
         self.socketFD = fd
         self.port = port
         if case .respond(let response) = mode {
-            let thread = Thread { [self] in self.acceptLoop(response: response) }
+            hasLoop = true
+            let thread = Thread { [self] in
+                self.acceptLoop(response: response)
+                self.loopEnded.signal()
+            }
             thread.start()
+        } else {
+            hasLoop = false
         }
     }
 
@@ -47,7 +58,8 @@ final class LoopbackServer: Sendable {
             return value
         }
         guard !alreadyClosed else { return }
-        _ = shutdown(socketFD, Int32(SHUT_RDWR))
+        _ = shutdown(socketFD, Int32(SHUT_RDWR))  // wakes a blocked accept(2), which then fails
+        if hasLoop { loopEnded.wait() }
         closeDescriptor(socketFD)
     }
 

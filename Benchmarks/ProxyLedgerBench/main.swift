@@ -20,6 +20,12 @@ if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "workers" {
     try? FileManager.default.removeItem(atPath: root)
     exit(0)
 }
+/// `BENCH_ONLY=reconcile` runs only the reconcile memory row (ReconcileBench.swift).
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "reconcile" {
+    try ReconcileBench.run(directory: root)
+    try? FileManager.default.removeItem(atPath: root)
+    exit(0)
+}
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "jobs" {
     try await JobsBench.run(directory: root)
     try? FileManager.default.removeItem(atPath: root)
@@ -129,6 +135,9 @@ try await JobsBench.run(directory: root)
 
 // The worker pools of `serve`: 20 jobs against a slow origin, 20 at once beside one at a time.
 try await WorkerConcurrencyBench.run(directory: root)
+
+// reconcile on a 1 GiB Squid log: peak memory beside the file size, lines/s beside wc -l.
+try ReconcileBench.run(directory: root)
 
 // The metering proxy: 1 GiB through a CONNECT tunnel beside a direct one, and the latency it adds.
 try await MeteringBench.run()

@@ -24,6 +24,11 @@ struct ReconcileCommand: AsyncParsableCommand {
             stats count whole UTC hours, so they need a whole-hour --utc-offset. A time outside \
             years 1970-9999, a byte count above 2^53 or a duration above 366 days is a malformed line.
 
+            Squid logs and CSV exports are streamed: read in 1 MiB chunks, twice (once to check every \
+            line and find the window, once to sum the buckets), keeping per-bucket sums only, so memory \
+            does not grow with the file. Lines end at LF or CRLF; a line (or CSV record) longer than \
+            1 MiB is malformed. A log still being written is read up to its size when opened.
+
             Exit status:
               0   success
               1   --fail-over is given and a bucket's |delta %| exceeds it
@@ -123,51 +128,35 @@ struct ReconcileCommand: AsyncParsableCommand {
         }
     }
 
+    /// Two passes over the vendor file, holding per-bucket sums only: the first checks every line
+    /// and finds the window, the second sums the buckets and stages the figures for --db.
     private func reconcile() throws {
-        let vendor = try importVendor()
+        let vendor = try openVendor()
         let options = ReconciliationOptions(
             from: try parseInstant(from, option: "from")?.microseconds,
             to: try parseInstant(to, option: "to")?.microseconds,
             granularities: buckets == .both ? [.hour, .day] : [buckets == .hour ? .hour : .day],
             utcOffsetSeconds: BucketGrid.parseOffset(utcOffset) ?? 0, tolerancePercent: tolerance,
             matchSlackMS: matchSlackMS)
-        guard let window = try options.window(for: vendor) else {
+        let survey = try options.survey(vendor)
+        try Self.checkNotAllBad(survey.scan)
+        guard let window = survey.window else {
             throw ReconcileFailure(
                 65,
                 "\(vendor.file ?? "the vendor file") holds no vendor records and no --from/--to was given: nothing to compare"
             )
         }
-        let padding: Int64 = 86_400_000_000  // events that started up to a day earlier may still match
-        let ours: [LedgerUsageEvent]
-        if db != nil, let ledger {
-            printError("note: ours are read from --db (run `proxy-ledger replay` to bring it up to date); --ledger \(ledger) is not read")
+        let ours = try readOurs(window)
+        let staged = db.flatMap { path in
+            noStore ? nil : VendorUsageStore.Import(source: vendor.source, databasePath: path, from: window.from, to: window.to)
         }
-        if let db {
-            try InputFile.checkReadable(db, what: "the database")
-            ours = try LedgerUsageReader.fromDatabase(db, from: window.from - padding, to: window.to)
-        } else {
-            let ledger = ledger ?? ""
-            try InputFile.checkDirectory(ledger, what: "the ledger")
-            ours = try LedgerUsageReader.fromLedger(ledger, from: window.from - padding, to: window.to)
+        var stagingError: ReconciliationError?
+        let report = try Reconciler.reconcile(vendor, survey: survey, ours: ours, options: options) { record in
+            guard stagingError == nil, let staged else { return }
+            do throws(ReconciliationError) { try staged.add(record) } catch { stagingError = error }
         }
-        let report = try Reconciler.reconcile(vendor, ours: ours, options: options)
-        if let db, !noStore {
-            let change: VendorUsageStore.Change
-            do {
-                change = try VendorUsageStore.saveReportingChange(
-                    vendor, databasePath: db, from: window.from, to: window.to,
-                    utcOffsetSeconds: options.utcOffsetSeconds)
-            } catch {
-                throw ReconcileFailure(74, "storing the vendor figures in \(db) failed: \(error)")
-            }
-            if let span = change.span {
-                let range = "[\(LedgerTimestamp(microseconds: span.lowerBound).rfc3339), \(LedgerTimestamp(microseconds: span.upperBound).rfc3339)]"
-                printError(
-                    "stored \(vendor.source.rawValue) \(range) in \(db): \(change.after.records) records, \(change.after.bytes) B "
-                        + "(before: \(change.before.records) records, \(change.before.bytes) B)"
-                        + (change.after.records < change.before.records
-                            ? "; fewer than before over the same span: was the file filtered or cut?" : ""))
-            }
+        if let staged, let db {
+            try store(staged, stagingError: stagingError, db: db, utcOffsetSeconds: options.utcOffsetSeconds)
         }
         switch format {
         case .json: try printJSON(report)
@@ -179,46 +168,83 @@ struct ReconcileCommand: AsyncParsableCommand {
         }
     }
 
-    /// Reads and parses the vendor file; malformed data is exit 65, an unreadable file 66.
-    private func importVendor() throws -> VendorImport {
-        let vendor: VendorImport
+    /// Our events that may match the window's records: from --db, else from --ledger.
+    private func readOurs(_ window: ReconciliationWindow) throws -> [LedgerUsageEvent] {
+        let padding: Int64 = 86_400_000_000  // events that started up to a day earlier may still match
+        if db != nil, let ledger {
+            printError("note: ours are read from --db (run `proxy-ledger replay` to bring it up to date); --ledger \(ledger) is not read")
+        }
+        if let db {
+            try InputFile.checkReadable(db, what: "the database")
+            return try LedgerUsageReader.fromDatabase(db, from: window.from - padding, to: window.to)
+        }
+        let ledger = ledger ?? ""
+        try InputFile.checkDirectory(ledger, what: "the ledger")
+        return try LedgerUsageReader.fromLedger(ledger, from: window.from - padding, to: window.to)
+    }
+
+    /// Commits the staged vendor figures into --db and says what the import replaced; exit 74 on failure.
+    private func store(
+        _ staged: VendorUsageStore.Import, stagingError: ReconciliationError?, db: String, utcOffsetSeconds: Int
+    ) throws {
+        let change: VendorUsageStore.Change
+        do {
+            if let stagingError { throw stagingError }
+            change = try staged.commit(utcOffsetSeconds: utcOffsetSeconds)
+        } catch {
+            throw ReconcileFailure(74, "storing the vendor figures in \(db) failed: \(error)")
+        }
+        guard let span = change.span else { return }
+        let range = "[\(LedgerTimestamp(microseconds: span.lowerBound).rfc3339), \(LedgerTimestamp(microseconds: span.upperBound).rfc3339)]"
+        printError(
+            "stored \(staged.source.rawValue) \(range) in \(db): \(change.after.records) records, \(change.after.bytes) B "
+                + "(before: \(change.before.records) records, \(change.before.bytes) B)"
+                + (change.after.records < change.before.records
+                    ? "; fewer than before over the same span: was the file filtered or cut?" : ""))
+    }
+
+    /// Opens the vendor file for reading in chunks (Webshare stats, small, are parsed whole);
+    /// an unreadable file is exit 66, an undetectable Squid format 65.
+    private func openVendor() throws -> any VendorRecordSource {
         if let squidLog {
-            let text = String(decoding: try InputFile.read(squidLog), as: UTF8.self)
+            let reader = try VendorFileReader(descriptor: try InputFile.open(squidLog), path: squidLog)
             let resolved: SquidAccessLogParser.Format
             switch squidFormat {
             case .native: resolved = .native
             case .ledger: resolved = .ledger
             case .auto:
-                guard let detected = SquidAccessLogParser.detectFormat(text) else {
-                    throw ReconcileFailure(65, Self.undetectedFormatMessage(text, file: squidLog))
+                let fields = try SquidLogFile.firstLineFieldCount(reader)
+                guard let detected = fields.flatMap(SquidAccessLogParser.format(fieldCount:)) else {
+                    throw ReconcileFailure(65, Self.undetectedFormatMessage(firstLineFields: fields, file: squidLog))
                 }
                 resolved = detected
             }
-            vendor = try SquidAccessLogParser.parse(text, format: resolved, skipBadLines: skipBadLines, file: squidLog)
-        } else if let webshareCSV {
-            let text = String(decoding: try InputFile.read(webshareCSV), as: UTF8.self)
-            vendor = try WebshareActivityCSV.parse(text, skipBadLines: skipBadLines, file: webshareCSV)
-        } else {
-            let path = webshareStats ?? ""
-            vendor = try WebshareStats.parse(try InputFile.read(path), skipBadLines: skipBadLines, file: path)
+            return SquidLogFile(reader, format: resolved, skipBadLines: skipBadLines)
         }
-        if vendor.records.isEmpty, let first = vendor.badLines.first {
-            let stats = vendor.source == .webshareStats
-            throw ReconcileFailure(
-                65,
-                "all \(vendor.badLines.count) \(stats ? "entries" : "lines") of \(vendor.file ?? "the vendor file") "
-                    + "were bad and skipped, nothing is left to compare; the first, \(stats ? "entry" : "line") "
-                    + "\(first.line): \(first.reason)")
+        if let webshareCSV {
+            let reader = try VendorFileReader(descriptor: try InputFile.open(webshareCSV), path: webshareCSV)
+            return WebshareActivityCSVFile(reader, skipBadLines: skipBadLines)
         }
-        return vendor
+        let path = webshareStats ?? ""
+        return try WebshareStats.parse(try InputFile.read(path), skipBadLines: skipBadLines, file: path)
     }
 
-    static func undetectedFormatMessage(_ text: String, file: String) -> String {
-        let first = text.split(whereSeparator: \.isNewline).map { $0.split(whereSeparator: { " \t\r".contains($0) }) }.first {
-            !$0.isEmpty
+    /// Malformed data is exit 65: here, every line was bad and skipped.
+    static func checkNotAllBad(_ scan: VendorScan) throws {
+        guard scan.records == 0, let first = scan.badLines.first else { return }
+        let stats = scan.source == .webshareStats
+        throw ReconcileFailure(
+            65,
+            "all \(scan.badLines.count) \(stats ? "entries" : "lines") of \(scan.file ?? "the vendor file") "
+                + "were bad and skipped, nothing is left to compare; the first, \(stats ? "entry" : "line") "
+                + "\(first.line): \(first.reason)")
+    }
+
+    static func undetectedFormatMessage(firstLineFields: Int?, file: String) -> String {
+        guard let count = firstLineFields else {
+            return "\(file) has no log lines (it is empty or blank): nothing to compare"
         }
-        guard let first else { return "\(file) has no log lines (it is empty or blank): nothing to compare" }
-        return "cannot tell the Squid log format of \(file): its first line has \(first.count) fields, "
+        return "cannot tell the Squid log format of \(file): its first line has \(count) fields, "
             + "not 10 (native) or 9 (ledger); pass --squid-format"
     }
 }
@@ -246,17 +272,11 @@ struct ReconcileFailure: Error {
 
 /// Opening inputs with the system's reason when that fails ("No such file or directory").
 enum InputFile {
-    /// The whole file.
+    /// The whole file (for small inputs: Webshare stats).
     ///
     /// - Throws: ``ReconcileFailure`` 66 when it cannot be opened or read, or is a directory.
     static func read(_ path: String) throws -> Data {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw failure(path, nil, errno) }
-        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        var status = stat()
-        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
-            throw ReconcileFailure(66, "cannot read \(path): is a directory")
-        }
+        let handle = FileHandle(fileDescriptor: try open(path), closeOnDealloc: true)
         do {
             return try handle.readToEnd() ?? Data()
         } catch {
@@ -264,9 +284,23 @@ enum InputFile {
         }
     }
 
+    /// A descriptor open for reading `path`, which the caller must close.
+    ///
+    /// - Throws: ``ReconcileFailure`` 66 when it cannot be opened or is a directory.
+    static func open(_ path: String) throws -> Int32 {
+        let descriptor = Foundation.open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw failure(path, nil, errno) }
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            close(descriptor)
+            throw ReconcileFailure(66, "cannot read \(path): is a directory")
+        }
+        return descriptor
+    }
+
     /// Checks that `path` is a readable regular file (the projection database).
     static func checkReadable(_ path: String, what: String) throws {
-        let descriptor = open(path, O_RDONLY)
+        let descriptor = Foundation.open(path, O_RDONLY)
         guard descriptor >= 0 else { throw failure(path, what, errno) }
         defer { close(descriptor) }
         var status = stat()

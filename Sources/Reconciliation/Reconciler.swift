@@ -37,14 +37,49 @@ public struct ReconciliationOptions: Sendable, Hashable {
     /// is the first hour's start to the last hour's end.
     ///
     /// - Returns: `nil` when a bound is missing and there are no records.
-    /// - Throws: ``ReconciliationError`` `.outOfRange` when a record's span does not fit in Int64.
+    /// - Throws: ``ReconciliationError`` `.outOfRange` when a record's time is outside years 1970
+    ///   to 9999 or its span does not fit in Int64.
     public func window(for vendor: VendorImport) throws(ReconciliationError) -> ReconciliationWindow? {
-        var spans: [(Int64, Int64)] = []
-        for record in vendor.records { spans.append(try matchSpan(of: record, source: vendor.source)) }
-        guard let lower = from ?? spans.map(\.0).min(), let upper = to ?? spans.map(\.1).max().map({ $0 + 1 }) else {
-            return nil
+        try survey(vendor).window
+    }
+
+    /// One pass over `vendor` that checks every record's time and span and finds the window
+    /// (``window(for:)``), without keeping the records: the first of the two passes of a
+    /// streaming reconciliation (``Reconciler/reconcile(_:survey:ours:options:each:)``).
+    ///
+    /// - Returns: The pass's counts and skipped lines, and the window (`nil` when a bound is
+    ///   missing and there are no records).
+    /// - Throws: What reading `vendor` throws (a malformed line, an unreadable file);
+    ///   ``ReconciliationError`` `.outOfRange` when a record's time is outside years 1970 to 9999
+    ///   (checked first, over all records) or a record's span does not fit in Int64.
+    public func survey(_ vendor: some VendorRecordSource) throws(ReconciliationError) -> VendorSurvey {
+        var badTime: VendorRecord?
+        var spanError: ReconciliationError?
+        var lower: Int64?
+        var upper: Int64?
+        let scan = try vendor.forEachRecord { record throws(ReconciliationError) in
+            if badTime == nil, !VendorBounds.isValidTime(record.timestamp) { badTime = record }
+            guard spanError == nil else { return }
+            let checked = Result { () throws(ReconciliationError) in try matchSpan(of: record, source: vendor.source) }
+            switch checked {
+            case .success(let span):
+                lower = min(lower ?? span.0, span.0)
+                upper = max(upper ?? span.1, span.1)
+            case .failure(let error):
+                spanError = error
+            }
         }
-        return ReconciliationWindow(from: lower, to: max(lower, upper), followsRecords: from == nil || to == nil)
+        if let badTime {
+            throw ReconciliationError(
+                .outOfRange,
+                "a vendor record's time (\(badTime.timestamp.microseconds) µs) is outside years 1970 to 9999")
+        }
+        if let spanError { throw spanError }
+        guard let start = from ?? lower, let end = to ?? upper.map({ $0 + 1 }) else {
+            return VendorSurvey(scan: scan, window: nil)
+        }
+        let window = ReconciliationWindow(from: start, to: max(start, end), followsRecords: from == nil || to == nil)
+        return VendorSurvey(scan: scan, window: window)
     }
 
     /// The closed span `[lower, upper]` (UTC µs) a ledger event must overlap to match `record`:
@@ -59,6 +94,20 @@ public struct ReconciliationOptions: Sendable, Hashable {
         guard source.isPerRequest else { return (t, try CheckedMath.add(t, duration - 1, what)) }
         let slack = matchSlackMS * 1_000
         return (try CheckedMath.add(t - slack, -duration, what), try CheckedMath.add(t + slack, duration, what))
+    }
+}
+
+/// The first pass of a streaming reconciliation: the vendor input's counts and the window.
+public struct VendorSurvey: Sendable, Hashable {
+    /// The pass's counts and skipped lines.
+    public var scan: VendorScan
+    /// The window, `nil` when a bound is missing and there are no records.
+    public var window: ReconciliationWindow?
+
+    /// Creates a survey.
+    public init(scan: VendorScan, window: ReconciliationWindow?) {
+        self.scan = scan
+        self.window = window
     }
 }
 
@@ -87,7 +136,8 @@ public struct ReconciliationWindow: Sendable, Hashable {
 /// source's time may be the start or the end), for a stats hour `[hour, hour + 1 h)`. Unmatched
 /// bytes form the *unattributed* row.
 public enum Reconciler {
-    /// Builds the report.
+    /// Builds the report, reading `vendor` twice: once for the window (``ReconciliationOptions/survey(_:)``),
+    /// once for the per-bucket sums; no record is kept.
     ///
     /// Ours are request + response bytes, except against the native Squid format, which logs
     /// reply sizes only: then ours are response bytes (``VendorSource/comparedDirection``).
@@ -100,82 +150,56 @@ public enum Reconciler {
     /// - Throws: ``ReconciliationError`` `.invalidArgument` for Webshare stats with an offset that is
     ///   not a whole number of hours (their UTC hours cannot line up with such buckets) or a
     ///   slack outside 0 to 366 days; `.outOfRange` when a bucket's bytes do not fit in Int64 or a
-    ///   record's time is outside years 1970 to 9999.
-    /// - Complexity: O((v + e) log e) for v vendor records and e events.
+    ///   record's time is outside years 1970 to 9999; what reading `vendor` throws.
+    /// - Complexity: O((v + e) log e) time for v vendor records and e events; memory O(e + buckets).
     public static func reconcile(
-        _ vendor: VendorImport, ours: [LedgerUsageEvent], options: ReconciliationOptions
+        _ vendor: some VendorRecordSource, ours: [LedgerUsageEvent], options: ReconciliationOptions
     ) throws(ReconciliationError) -> ReconciliationReport {
-        if vendor.source == .webshareStats, options.utcOffsetSeconds % 3_600 != 0 {
+        try check(options, source: vendor.source)
+        return try reconcile(vendor, survey: try options.survey(vendor), ours: ours, options: options)
+    }
+
+    /// Builds the report from a survey already made (``ReconciliationOptions/survey(_:)``),
+    /// reading `vendor` once more and folding each record into the bucket sums straight away.
+    ///
+    /// - Parameters:
+    ///   - vendor: Their figures, the same as surveyed.
+    ///   - survey: The first pass's result: its window bounds the comparison.
+    ///   - ours: Our proxied events.
+    ///   - options: The options the survey was made with.
+    ///   - each: Called with every record of this pass, in input order, after it is summed (to
+    ///     store the records on the way, say).
+    /// - Returns: The report; counts and skipped lines are this pass's.
+    /// - Throws: What ``reconcile(_:ours:options:)`` throws, and what `each` throws.
+    public static func reconcile(
+        _ vendor: some VendorRecordSource, survey: VendorSurvey, ours: [LedgerUsageEvent],
+        options: ReconciliationOptions, each: (VendorRecord) throws(ReconciliationError) -> Void = { _ in }
+    ) throws(ReconciliationError) -> ReconciliationReport {
+        try check(options, source: vendor.source)
+        let window = survey.window ?? ReconciliationWindow(from: 0, to: 0, followsRecords: false)
+        var fold = try ReconciliationFold(source: vendor.source, ours: ours, window: window, options: options)
+        let scan = try vendor.forEachRecord { record throws(ReconciliationError) in
+            try fold.add(record)
+            try each(record)
+        }
+        var warnings: [String] = []
+        if window.followsRecords, let notice = try leftOutNotice(ours, window: window, options: options) {
+            warnings.append(notice)
+        }
+        return fold.report(scan: scan, warnings: warnings)
+    }
+
+    /// Rejects options that cannot work with `source`.
+    ///
+    /// - Throws: ``ReconciliationError`` `.invalidArgument` (see ``reconcile(_:ours:options:)``).
+    static func check(_ options: ReconciliationOptions, source: VendorSource) throws(ReconciliationError) {
+        if source == .webshareStats, options.utcOffsetSeconds % 3_600 != 0 {
             throw ReconciliationError(.invalidArgument, wholeHourMessage(options.utcOffsetSeconds))
         }
         guard (0...VendorBounds.maxDurationMS).contains(options.matchSlackMS) else {
             throw ReconciliationError(
                 .invalidArgument, "the matching slack must be 0 to \(VendorBounds.maxDurationMS) ms")
         }
-        if let record = vendor.records.first(where: { !VendorBounds.isValidTime($0.timestamp) }) {
-            throw ReconciliationError(
-                .outOfRange,
-                "a vendor record's time (\(record.timestamp.microseconds) µs) is outside years 1970 to 9999")
-        }
-        let window = try options.window(for: vendor) ?? ReconciliationWindow(from: 0, to: 0, followsRecords: false)
-        let (from, to) = (window.from, window.to)
-        let direction = vendor.source.comparedDirection
-        let intervals = mergedIntervals(ours)
-        var inWindow: [(record: VendorRecord, attributed: Bool)] = []
-        for record in vendor.records where (from..<to).contains(record.timestamp.microseconds) {
-            let span = try options.matchSpan(of: record, source: vendor.source)
-            inWindow.append((record, overlaps(intervals, span.0, span.1)))
-        }
-        let ourEvents = ours.filter(window.contains)
-        var buckets: [BucketComparison] = []
-        for granularity in options.granularities {
-            let grid = BucketGrid(granularity, utcOffsetSeconds: options.utcOffsetSeconds)
-            var sums: [Int64: Sums] = [:]
-            for event in ourEvents {
-                let key = grid.start(of: max(event.start, from))
-                try sums[key, default: Sums()].add(ours: event.bytes(direction), label: grid.label(of: key))
-            }
-            for (record, attributed) in inWindow {
-                let key = grid.start(of: record.timestamp.microseconds)
-                try sums[key, default: Sums()].add(
-                    theirs: record.bytes, attributed: attributed, label: grid.label(of: key))
-            }
-            for (start, sum) in sums.sorted(by: { $0.key < $1.key }) where sum.ours != 0 || sum.theirs != 0 {
-                buckets.append(
-                    BucketComparison(
-                        granularity: granularity, label: grid.label(of: start), start: max(start, from),
-                        end: min(start + granularity.microseconds, to), ours: sum.ours, theirs: sum.theirs,
-                        theirsUnattributed: sum.unattributed))
-            }
-        }
-        var total = Sums()
-        for event in ourEvents { try total.add(ours: event.bytes(direction), label: "the window") }
-        for (record, attributed) in inWindow {
-            try total.add(theirs: record.bytes, attributed: attributed, label: "the window")
-        }
-        let outside = vendor.records.count - inWindow.count
-        var warnings: [String] = []
-        if window.followsRecords, let notice = try leftOutNotice(ours, window: window, options: options) {
-            warnings.append(notice)
-        }
-        if inWindow.isEmpty && ourEvents.isEmpty {
-            warnings.append(
-                "the window holds no vendor record and no ledger event (\(outside) vendor record(s) fall outside it); "
-                    + "check --from and --to")
-        }
-        return ReconciliationReport(
-            source: vendor.source, vendorFile: vendor.file, comparedDirection: direction,
-            windowStart: LedgerTimestamp(microseconds: from).rfc3339,
-            windowEnd: LedgerTimestamp(microseconds: to).rfc3339,
-            utcOffset: BucketGrid.offsetText(options.utcOffsetSeconds),
-            tolerancePercent: options.tolerancePercent, buckets: buckets,
-            total: BucketComparison(
-                granularity: nil, label: "total", start: from, end: to, ours: total.ours, theirs: total.theirs,
-                theirsUnattributed: total.unattributed),
-            unattributed: UnattributedUsage(
-                bytes: total.unattributed, records: inWindow.filter { !$0.attributed }.count),
-            vendorRecords: vendor.records.count, vendorRecordsOutsideWindow: outside,
-            ledgerEvents: ourEvents.count, badLines: vendor.badLines, warnings: warnings)
     }
 
     /// Says how many ledger events on the window's first day ended before a window that follows
@@ -208,13 +232,18 @@ public enum Reconciler {
         var theirs: Int64 = 0
         var unattributed: Int64 = 0
 
-        mutating func add(ours bytes: Int64, label: String) throws(ReconciliationError) {
-            ours = try CheckedMath.add(ours, bytes, "our bytes in \(label)")
+        /// `label` (the bucket's, for the overflow message) is only made when the sum overflows.
+        mutating func add(ours bytes: Int64, label: @autoclosure () -> String) throws(ReconciliationError) {
+            ours = try CheckedMath.add(ours, bytes, "our bytes in \(label())")
         }
 
-        mutating func add(theirs bytes: Int64, attributed: Bool, label: String) throws(ReconciliationError) {
-            theirs = try CheckedMath.add(theirs, bytes, "the vendor's bytes in \(label)")
-            if !attributed { unattributed = try CheckedMath.add(unattributed, bytes, "the vendor's bytes in \(label)") }
+        mutating func add(
+            theirs bytes: Int64, attributed: Bool, label: @autoclosure () -> String
+        ) throws(ReconciliationError) {
+            theirs = try CheckedMath.add(theirs, bytes, "the vendor's bytes in \(label())")
+            if !attributed {
+                unattributed = try CheckedMath.add(unattributed, bytes, "the vendor's bytes in \(label())")
+            }
         }
     }
 

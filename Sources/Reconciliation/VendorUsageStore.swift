@@ -16,7 +16,8 @@ import Ledger
 /// merged rather than replaced, so that a rotation inside one millisecond loses nothing: per
 /// identical record (time, bytes, request and response bytes) the store keeps the larger of the
 /// stored and the imported count. (Two identical records in the same µs, one in each file, then
-/// count once.)
+/// count once.) ``Import`` takes an import one record at a time (staged in a temporary table,
+/// not in memory), so that a log of any size is stored with flat memory.
 ///
 /// Tables (created with `CREATE TABLE IF NOT EXISTS` on first import, outside the projection's
 /// migrator, because reports treat their presence as "vendor figures were imported"; a projection
@@ -82,7 +83,7 @@ public enum VendorUsageStore {
         ) WITHOUT ROWID;
         """
 
-    private static var configuration: Configuration {
+    static var configuration: Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)  // seconds; the projector may hold the write lock
         return configuration
@@ -151,53 +152,46 @@ public enum VendorUsageStore {
     public static func saveReportingChange(
         _ vendor: VendorImport, databasePath: String, from: Int64, to: Int64, utcOffsetSeconds: Int = 0
     ) throws(ReconciliationError) -> Change {
-        let points = try VendorPoints(vendor.records.filter { (from..<to).contains($0.timestamp.microseconds) })
-        guard let span = points.span else {
-            return Change(span: nil, before: Tally(records: 0, bytes: 0), after: Tally(records: 0, bytes: 0), rowsWritten: 0)
-        }
-        let source = vendor.source.rawValue
+        let staged = Import(source: vendor.source, databasePath: databasePath, from: from, to: to)
+        for record in vendor.records { try staged.add(record) }
+        return try staged.commit(utcOffsetSeconds: utcOffsetSeconds)
+    }
+
+    /// Replaces `source`'s stored points in `span` with the staged ones and recomputes the hourly
+    /// and daily rows the span touches (the body of ``Import/commit(utcOffsetSeconds:)``'s transaction).
+    ///
+    /// - Throws: ``ReconciliationError`` `.outOfRange` when a row's bytes pass Int64.max; `DatabaseError`.
+    static func replace(
+        _ source: VendorSource, span: ClosedRange<Int64>, utcOffsetSeconds: Int, in db: Database
+    ) throws -> Change {
+        let name = source.rawValue
         let importedAt = LedgerTimestamp.now.rfc3339
-        do {
-            let queue = try DatabaseQueue(path: databasePath, configuration: configuration)
-            defer { try? queue.close() }
-            return try queue.write { db in
-                try db.execute(sql: schema)
-                func stored() throws -> Tally {
-                    let row = try GRDB.Row.fetchOne(
-                        db,
-                        sql: """
-                            SELECT COALESCE(SUM(records), 0), COALESCE(SUM(bytes), 0) FROM vendor_usage_points
-                            WHERE source = ? AND time_us BETWEEN ? AND ?
-                            """,
-                        arguments: [source, span.lowerBound, span.upperBound])
-                    return Tally(records: row?[0] ?? 0, bytes: row?[1] ?? 0)
-                }
-                let before = try stored()
-                try points.store(
-                    source: source, mergingEnds: vendor.source.isPerRequest, importedAt: importedAt, in: db)
-                var offsets = Set(
-                    try String.fetchAll(
-                        db, sql: "SELECT DISTINCT utc_offset FROM vendor_usage_daily WHERE source = ?",
-                        arguments: [source]
-                    ).compactMap(BucketGrid.parseOffset))
-                offsets.insert(utcOffsetSeconds)
-                var written = try VendorBuckets.rederive(
-                    BucketGrid(.hour), source: source, span: span, importedAt: importedAt, in: db)
-                for offset in offsets.sorted() {
-                    written += try VendorBuckets.rederive(
-                        BucketGrid(.day, utcOffsetSeconds: offset), source: source, span: span, importedAt: importedAt,
-                        in: db)
-                }
-                return Change(span: span, before: before, after: try stored(), rowsWritten: written)
-            }
-        } catch let error as ReconciliationError {
-            throw error
-        } catch let error as DatabaseError where error.message?.contains("integer overflow") == true {
-            throw ReconciliationError(
-                .outOfRange, "the stored vendor bytes of \(source) add up to more than Int64.max; nothing was stored")
-        } catch {
-            throw ReconciliationError(.storageFailed, "writing vendor usage to \(databasePath) failed: \(error)")
+        try db.execute(sql: schema)
+        func stored() throws -> Tally {
+            let row = try GRDB.Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(records), 0), COALESCE(SUM(bytes), 0) FROM vendor_usage_points
+                    WHERE source = ? AND time_us BETWEEN ? AND ?
+                    """,
+                arguments: [name, span.lowerBound, span.upperBound])
+            return Tally(records: row?[0] ?? 0, bytes: row?[1] ?? 0)
         }
+        let before = try stored()
+        try StagedPoints.store(
+            source: name, span: span, mergingEnds: source.isPerRequest, importedAt: importedAt, in: db)
+        var offsets = Set(
+            try String.fetchAll(
+                db, sql: "SELECT DISTINCT utc_offset FROM vendor_usage_daily WHERE source = ?", arguments: [name]
+            ).compactMap(BucketGrid.parseOffset))
+        offsets.insert(utcOffsetSeconds)
+        var written = try VendorBuckets.rederive(
+            BucketGrid(.hour), source: name, span: span, importedAt: importedAt, in: db)
+        for offset in offsets.sorted() {
+            written += try VendorBuckets.rederive(
+                BucketGrid(.day, utcOffsetSeconds: offset), source: name, span: span, importedAt: importedAt, in: db)
+        }
+        return Change(span: span, before: before, after: try stored(), rowsWritten: written)
     }
 
     /// Reads the stored daily rows, ordered by date and source.
@@ -221,99 +215,6 @@ public enum VendorUsageStore {
         } catch {
             throw ReconciliationError(
                 .storageFailed, "reading vendor_usage_daily from \(databasePath) failed: \(error)")
-        }
-    }
-}
-
-/// The records of one import, grouped into identical records per instant (`vendor_usage_points`).
-private struct VendorPoints {
-    /// One record's instant (UTC µs) and sizes (bytes).
-    struct Key: Hashable {
-        var time: Int64
-        var bytes: Int64
-        var request: Int64?
-        var response: Int64?
-    }
-
-    /// The instants accepted, UTC µs: years 0001 to 9999 (bucket arithmetic cannot overflow).
-    static let times: ClosedRange<Int64> = -62_135_596_800_000_000...253_402_300_799_999_999
-
-    /// How many records of the import have each key.
-    private(set) var counts: [Key: Int64] = [:]
-    /// `[first record time, last record time]`, UTC µs; `nil` for no records.
-    private(set) var span: ClosedRange<Int64>?
-
-    /// - Throws: ``ReconciliationError`` `.outOfRange` for negative bytes or a time outside ``times``.
-    init(_ records: [VendorRecord]) throws(ReconciliationError) {
-        for record in records {
-            let time = record.timestamp.microseconds
-            guard record.bytes >= 0, (record.requestBytes ?? 0) >= 0, (record.responseBytes ?? 0) >= 0,
-                Self.times.contains(time)
-            else {
-                throw ReconciliationError(
-                    .outOfRange,
-                    "a vendor record at \(record.timestamp.rfc3339) has negative bytes or an impossible time")
-            }
-            counts[
-                Key(time: time, bytes: record.bytes, request: record.requestBytes, response: record.responseBytes),
-                default: 0] += 1
-            span = span.map { min($0.lowerBound, time)...max($0.upperBound, time) } ?? time...time
-        }
-    }
-
-    /// Replaces the stored points of `source` inside ``span`` with this import's. With
-    /// `mergingEnds`, points at the span's two end instants are kept and only topped up to this
-    /// import's count per key (see ``VendorUsageStore``).
-    ///
-    /// - Throws: ``ReconciliationError`` `.outOfRange` when a row's bytes pass Int64.max;
-    ///   `DatabaseError`.
-    func store(source: String, mergingEnds: Bool, importedAt: String, in db: Database) throws {
-        guard let span else { return }
-        // Merging: only the instants strictly inside the span are replaced.
-        try db.execute(
-            sql: "DELETE FROM vendor_usage_points WHERE source = ? AND time_us "
-                + (mergingEnds ? "> ? AND time_us < ?" : ">= ? AND time_us <= ?"),
-            arguments: [source, span.lowerBound, span.upperBound])
-        var stored: [Key: Int64] = [:]
-        if mergingEnds {
-            let rows = try GRDB.Row.fetchAll(
-                db,
-                sql: """
-                    SELECT time_us, bytes, request_bytes, response_bytes, records FROM vendor_usage_points
-                    WHERE source = ? AND time_us IN (?, ?)
-                    """,
-                arguments: [source, span.lowerBound, span.upperBound])
-            for row in rows {
-                let records: Int64 = row[4]
-                guard records > 0 else { continue }
-                let request: Int64? = row[2]
-                let response: Int64? = row[3]
-                let key = Key(
-                    time: row[0], bytes: row[1] / records, request: request.map { $0 / records },
-                    response: response.map { $0 / records })
-                stored[key, default: 0] += records
-            }
-        }
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO vendor_usage_points (source, time_us, bytes, request_bytes, response_bytes, records, imported_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-        for (key, count) in counts {
-            let added = count - (stored[key] ?? 0)
-            guard added > 0 else { continue }
-            func total(_ size: Int64) throws(ReconciliationError) -> Int64 {
-                let (product, overflow) = size.multipliedReportingOverflow(by: added)
-                guard !overflow else {
-                    let time = LedgerTimestamp(microseconds: key.time).rfc3339
-                    throw ReconciliationError(.outOfRange, "the vendor bytes at \(time) add up to more than Int64.max")
-                }
-                return product
-            }
-            try insert.execute(arguments: [
-                source, key.time, try total(key.bytes), try key.request.map(total), try key.response.map(total), added,
-                importedAt,
-            ])
         }
     }
 }

@@ -10,11 +10,14 @@ import Ledger
 /// `s` suffix, at most 366 days (empty = 0); an `Error Reason` of `None` (or empty) means no error.
 /// Quoting follows RFC 4180 (quoted fields, `""` escapes, CRLF or LF record ends); a leading
 /// UTF-8 byte order mark (Excel's "CSV UTF-8") is ignored.
+///
+/// ``parse(_:skipBadLines:file:)`` reads an export held in memory; ``WebshareActivityCSVFile``
+/// reads a file in chunks and hands over one record at a time.
 public enum WebshareActivityCSV {
     /// The columns that must be present.
     public static let requiredColumns = ["Time", "Hostname", "Bytes"]
 
-    /// Parses a whole export.
+    /// Parses a whole export held in memory.
     ///
     /// - Parameters:
     ///   - text: The CSV text, header first.
@@ -24,37 +27,84 @@ public enum WebshareActivityCSV {
     /// - Throws: ``ReconciliationError`` `.malformedInput` when the export is empty, a required
     ///   column is missing or a column name appears twice; `.malformedLine` (with the 1-based line
     ///   on which the record starts, the header being 1) for a bad record: fewer fields than the
-    ///   header, a time without an offset or out of range, a bad `Bytes` or `Duration`.
+    ///   header, a time without an offset or out of range, a bad `Bytes` or `Duration`, more than
+    ///   1 MiB (an unclosed quote).
     public static func parse(
         _ text: String, skipBadLines: Bool = false, file: String? = nil
     ) throws(ReconciliationError) -> VendorImport {
-        let rows = CSVReader.records(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
-        guard let header = rows.first else {
-            throw ReconciliationError(.malformedInput, "the CSV export is empty", file: file)
-        }
-        let column = try columns(of: header, file: file)
-        func field(_ row: CSVReader.Record, _ name: String) -> String? {
-            guard let index = column[name.lowercased()], index < row.fields.count else { return nil }
-            return row.fields[index].trimmingCharacters(in: .whitespaces)
-        }
         var records: [VendorRecord] = []
-        var bad: [BadLine] = []
-        let dataRows = rows.dropFirst().filter { !($0.fields.count == 1 && $0.fields[0].isEmpty) }
-        for row in dataRows {
-            switch record(row, headerCount: header.fields.count, field: field) {
+        var parser = RecordParser(skipBadLines: skipBadLines, file: file)
+        var reader = CSVReader(skippingByteOrderMark: true)
+        let keep = { (record: VendorRecord) throws(ReconciliationError) in records.append(record) }
+        try reader.feed(text.utf8) { row throws(ReconciliationError) in try parser.take(row, keep) }
+        try reader.finish { row throws(ReconciliationError) in try parser.take(row, keep) }
+        let scan = try parser.finish()
+        return VendorImport(
+            source: .webshareActivityCSV, records: records, badLines: scan.badLines, linesRead: scan.linesRead,
+            file: file)
+    }
+
+    /// The state of one pass over an export: CSV records in, vendor records out.
+    struct RecordParser {
+        let skipBadLines: Bool
+        let file: String?
+        /// The header's columns (lower-cased name → index) and field count, once read.
+        private var header: (column: [String: Int], count: Int)?
+        private var scan: VendorScan
+
+        init(skipBadLines: Bool, file: String?) {
+            self.skipBadLines = skipBadLines
+            self.file = file
+            scan = VendorScan(source: .webshareActivityCSV, file: file, records: 0, linesRead: 0)
+        }
+
+        /// Reads the header, or parses a data record and hands it to `body`; blank records are ignored.
+        ///
+        /// - Throws: `.malformedInput` for a bad header, `.malformedLine` for a bad record unless
+        ///   skipping; what `body` throws.
+        mutating func take(
+            _ row: CSVReader.Record, _ body: (VendorRecord) throws(ReconciliationError) -> Void
+        ) throws(ReconciliationError) {
+            guard let header else {
+                guard !row.isTruncated else {
+                    throw ReconciliationError(.malformedInput, "the CSV header is longer than 1 MiB", file: file)
+                }
+                header = (try columns(of: row, file: file), row.fields.count)
+                return
+            }
+            guard row.isTruncated || !(row.fields.count == 1 && row.fields[0].isEmpty) else { return }
+            scan.linesRead += 1
+            let parsed =
+                row.isTruncated
+                ? .failure(RecordError(message: "record longer than 1 MiB (an unclosed quote?)"))
+                : record(row, headerCount: header.count) { row, name in
+                    guard let index = header.column[name.lowercased()], index < row.fields.count else { return nil }
+                    return row.fields[index].trimmingCharacters(in: .whitespaces)
+                }
+            switch parsed {
             case .success(let record):
-                records.append(record)
+                scan.records += 1
+                try body(record)
             case .failure(let problem):
                 guard skipBadLines else {
                     throw ReconciliationError(
                         .malformedLine, problem.message + " (use --skip-bad-lines to skip it)", file: file,
                         line: row.line)
                 }
-                bad.append(BadLine(line: row.line, reason: problem.message, text: row.fields.joined(separator: ",")))
+                scan.badLines.append(
+                    BadLine(line: row.line, reason: problem.message, text: row.fields.joined(separator: ",")))
             }
         }
-        return VendorImport(
-            source: .webshareActivityCSV, records: records, badLines: bad, linesRead: dataRows.count, file: file)
+
+        /// The pass's counts.
+        ///
+        /// - Throws: `.malformedInput` when there was not even a header.
+        func finish() throws(ReconciliationError) -> VendorScan {
+            guard header != nil else {
+                throw ReconciliationError(.malformedInput, "the CSV export is empty", file: file)
+            }
+            return scan
+        }
     }
 
     /// The header's lower-cased, trimmed names and their indexes.

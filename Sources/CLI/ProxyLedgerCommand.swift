@@ -15,7 +15,7 @@ struct ProxyLedgerCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, AppendCommand.self, CatCommand.self, VerifyCommand.self,
             ReplayCommand.self, SummaryCommand.self, ReportCommand.self, ReconcileCommand.self,
-            ServeCommand.self, EnqueueCommand.self, JobsCommand.self,
+            ServeCommand.self, ProxyCommand.self, EnqueueCommand.self, JobsCommand.self,
             RecoverCommand.self, ArchiveCommand.self, PruneCommand.self,
             StressAppendCommand.self, CrashTestCommand.self,
         ]

@@ -55,6 +55,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A file holding the bearer token the HTTP API requires (needed to bind beyond loopback).", valueName: "file"))
     var authTokenFile: String?
 
+    @Option(help: ArgumentHelp(
+        "Also run the metering proxy for any client here (see `proxy-ledger proxy --help`).", valueName: "host:port"))
+    var proxyListen: String?
+
+    @OptionGroup var proxyListener: SharedListenerOptions
+
     @Option(help: ArgumentHelp("Where transcripts are written, one file per video.", valueName: "dir"))
     var output: String = ".proxy-ledger/transcripts"
 
@@ -75,6 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try Self.parseListen(listen)
+        if let proxyListen { _ = try Self.parseListen(proxyListen) }
         guard shutdownGrace >= 0, shutdownGrace <= 86_400 else { throw ValidationError("--shutdown-grace must be 0 to 86400 seconds") }
         guard retentionDays >= 0, retentionDays <= 36_500 else { throw ValidationError("--retention-days must be 0 to 36500") }
         guard lease >= 1, lease <= 86_400 else { throw ValidationError("--lease must be 1 to 86400 seconds") }
@@ -89,7 +96,8 @@ struct ServeCommand: AsyncParsableCommand {
             ledgerDirectory: ledgerOptions.ledger, databasePath: databaseOptions.db, jobsDatabasePath: jobsOptions.jobsDB,
             outputDirectory: output, ytDlpPath: ytDlp)
         (options.listenHost, options.listenPort) = try Self.parseListen(listen)
-        options.authToken = try authTokenFile.map(Self.readToken)
+        options.authToken = try authTokenFile.map { try Self.readToken($0) }
+        options.sharedProxy = try proxyListen.map { try proxyListener.options(listen: $0) }
         options.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1_000))
         options.leaseDuration = .milliseconds(Int64(lease * 1_000))
         options.fsyncPolicy = fsync
@@ -112,6 +120,12 @@ struct ServeCommand: AsyncParsableCommand {
                 let port = await runtime.listeningPort()
                 printError("serving on http://\(host):\(port)/ (SIGTERM or Ctrl-C drains and stops)")
             }
+            if options.sharedProxy != nil {
+                Task {
+                    let port = await runtime.sharedProxyListeningPort()
+                    printError("metering proxy for any client on port \(port)")
+                }
+            }
             do {
                 try await runtime.run(gracefulShutdownSignals: [.sigterm, .sigint])
             } catch let error as RuntimeError {
@@ -132,12 +146,12 @@ struct ServeCommand: AsyncParsableCommand {
     static func display(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
 
     /// The token in `path`, without its trailing newline.
-    static func readToken(_ path: String) throws -> String {
+    static func readToken(_ path: String, kind: String = "auth token") throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure("cannot read the auth token file \(path)")
+            throw CommandFailure("cannot read the \(kind) file \(path)")
         }
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !token.isEmpty else { throw CommandFailure("the auth token file \(path) is empty") }
+        guard !token.isEmpty else { throw CommandFailure("the \(kind) file \(path) is empty") }
         return token
     }
 }

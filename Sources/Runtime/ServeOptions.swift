@@ -50,6 +50,12 @@ public struct ServeOptions: Sendable {
     /// The ledger writer's fsync policy and lock wait.
     public var fsyncPolicy: FsyncPolicy = .always
     public var lockTimeout: Duration = .seconds(10)
+    /// A shared metering listener for any client (`--proxy-listen`); `nil` runs none.
+    public var sharedProxy: SharedProxyOptions?
+    /// Whether the worker pools run (`proxy-ledger proxy` runs none).
+    public var runsWorkers = true
+    /// Whether the HTTP API runs (`proxy-ledger proxy` runs it only with `--http-listen`).
+    public var servesHTTP = true
     /// This process's name in job leases (`host:pid` by default).
     public var workerID = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
 
@@ -68,9 +74,13 @@ public struct ServeOptions: Sendable {
     /// Checks what must hold before anything starts.
     ///
     /// - Throws: ``RuntimeError`` `.invalidConfiguration` for a non-loopback bind without a
-    ///   token, an empty token, or a grace or lease that is not positive.
+    ///   token (of the HTTP API or of an open shared metering listener), an empty token, or a grace or lease that is not positive.
     public func validate() throws {
-        if !Self.loopbackHosts.contains(listenHost), authToken == nil {
+        if let sharedProxy, case .open = sharedProxy.access, !Self.loopbackHosts.contains(sharedProxy.host) {
+            throw RuntimeError(.invalidConfiguration,
+                "a metering listener on \(sharedProxy.host) would let anyone who reaches it spend the gateway's bandwidth: give --access-token-file FILE, or listen on 127.0.0.1 with --no-auth")
+        }
+        if servesHTTP, !Self.loopbackHosts.contains(listenHost), authToken == nil {
             throw RuntimeError(.invalidConfiguration,
                 "binding \(listenHost) exposes the API beyond this host: give --auth-token-file FILE (a bearer token), or listen on 127.0.0.1")
         }

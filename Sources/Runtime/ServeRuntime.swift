@@ -43,7 +43,8 @@ public final class ServeRuntime: Sendable {
     let settingsStore: SettingsStore?
     /// Wakes the worker pools when a job is enqueued, retried or resumed through ``jobs``.
     let queueSignal: QueueSignal
-    private let listening = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+    private let httpPort = PortAnnouncement()
+    private let sharedProxyPort = PortAnnouncement()
     private let group = Mutex<ServiceGroup?>(nil)
 
     /// Opens the ledger (waiting for its lock), the projection and the job queue.
@@ -118,25 +119,10 @@ public final class ServeRuntime: Sendable {
     public var projectorStatus: ProjectorStatus { state.projector.value.withLock { $0 } }
 
     /// The HTTP server's port once it listens (the chosen one when ``ServeOptions/listenPort`` is 0).
-    public func listeningPort() async -> Int {
-        await withCheckedContinuation { continuation in
-            let ready = listening.withLock { state -> Int? in
-                if let port = state.port { return port }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
-    }
+    public func listeningPort() async -> Int { await httpPort.value() }
 
-    private func serverListens(on port: Int) {
-        let waiters = listening.withLock { state in
-            state.port = port
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: port) }
-    }
+    /// The shared metering listener's port once it listens (see ``ServeOptions/sharedProxy``).
+    public func sharedProxyListeningPort() async -> Int { await sharedProxyPort.value() }
 
     /// Runs every service until a graceful shutdown (a signal in `gracefulShutdownSignals`, or
     /// ``triggerGracefulShutdown()``) or cancellation, then closes the meters, the projection's
@@ -173,14 +159,23 @@ public final class ServeRuntime: Sendable {
     }
 
     /// The group's services in start order; a graceful shutdown stops them in reverse, so the
-    /// worker pools drain first while the HTTP server and the projector still run.
+    /// worker pools drain first, then the shared metering listener appends its last events,
+    /// while the HTTP server and the projector still run.
     private func services() -> [any Service] {
-        let http = Application(
-            router: HTTPRoutes.router(state: state, options: options),
-            configuration: ApplicationConfiguration(address: .hostname(options.listenHost, port: options.listenPort), serverName: "proxy-ledger"),
-            onServerRunning: { [self] channel in self.serverListens(on: channel.localAddress?.port ?? 0) },
-            logger: logger)
-        return [projector] + extraServices + [http] + JobComponent.all.map(workerService)
+        var services: [any Service] = [projector] + extraServices
+        if options.servesHTTP {
+            services.append(Application(
+                router: HTTPRoutes.router(state: state, options: options),
+                configuration: ApplicationConfiguration(address: .hostname(options.listenHost, port: options.listenPort), serverName: "proxy-ledger"),
+                onServerRunning: { [httpPort] channel in httpPort.announce(channel.localAddress?.port ?? 0) },
+                logger: logger))
+        }
+        if let shared = options.sharedProxy {
+            services.append(SharedProxyService(
+                options: shared, settings: state.settings, sink: sink, port: sharedProxyPort, logger: logger))
+        }
+        if options.runsWorkers { services += JobComponent.all.map(workerService) }
+        return services
     }
 
     private func workerService(_ component: String) -> JobWorkerService {

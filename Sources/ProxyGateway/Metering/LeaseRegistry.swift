@@ -13,6 +13,11 @@ final class LeaseState: Sendable {
     let attribution: OperationAttribution
     /// When the lease was registered.
     let started: ContinuousClock.Instant
+    /// When the lease was registered, on the wall clock (for the event's `timestamp`).
+    let startedAt: LedgerTimestamp
+    /// Called once for each exchange that ends (a shared listener's per-exchange lease records
+    /// its event here); `nil` for a worker's lease, whose owner calls ``MeteringLease/finish(grace:)``.
+    let onExchangeClosed: (@Sendable (LeaseState) -> Void)?
 
     private struct State {
         var usage = MeteredUsage()
@@ -25,11 +30,16 @@ final class LeaseState: Sendable {
 
     private let state = Mutex(State())
 
-    init(id: UInt64, token: String, attribution: OperationAttribution) {
+    init(
+        id: UInt64, token: String, attribution: OperationAttribution,
+        onExchangeClosed: (@Sendable (LeaseState) -> Void)? = nil
+    ) {
         self.id = id
         self.token = token
         self.attribution = attribution
         self.started = .now
+        self.startedAt = .now
+        self.onExchangeClosed = onExchangeClosed
     }
 
     /// Whether the gateway answered 407 on an exchange of this lease.
@@ -98,8 +108,8 @@ final class LeaseState: Sendable {
     /// An exchange that ends without a gateway reply, and was not cut short, is a
     /// `connection_error` (the gateway refused or reset it).
     func closeExchange(_ exchange: Int, proxyForcing: Bool, replyMissing: Bool = false) {
-        state.withLock { state in
-            guard state.openChannels.removeValue(forKey: exchange) != nil else { return }
+        let closed = state.withLock { state -> Bool in
+            guard state.openChannels.removeValue(forKey: exchange) != nil else { return false }
             let cutShort = state.forcing || proxyForcing
             state.usage.exchanges[exchange].isOpen = false
             state.usage.exchanges[exchange].cutShort = cutShort
@@ -108,7 +118,9 @@ final class LeaseState: Sendable {
             {
                 state.usage.exchanges[exchange].errorType = .connectionError
             }
+            return true
         }
+        if closed { onExchangeClosed?(self) }
     }
 
     /// Counts a connection answered locally after an auth failure.
@@ -147,11 +159,17 @@ final class LeaseRegistry: Sendable {
     private let nextID = Atomic<UInt64>(1)
 
     /// Registers a lease under a fresh token.
-    func register(_ attribution: OperationAttribution) -> LeaseState {
+    ///
+    /// - Parameters:
+    ///   - attribution: Who the lease's traffic is attributed to.
+    ///   - onExchangeClosed: Called as each of its exchanges ends (see ``LeaseState/onExchangeClosed``).
+    func register(
+        _ attribution: OperationAttribution, onExchangeClosed: (@Sendable (LeaseState) -> Void)? = nil
+    ) -> LeaseState {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         var generator = SystemRandomNumberGenerator()
         let token = [generator.next(), generator.next()].map(Self.hex).joined()
-        let lease = LeaseState(id: id, token: token, attribution: attribution)
+        let lease = LeaseState(id: id, token: token, attribution: attribution, onExchangeClosed: onExchangeClosed)
         leases.withLock { $0[token] = lease }
         return lease
     }

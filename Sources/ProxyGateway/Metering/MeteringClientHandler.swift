@@ -122,11 +122,14 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
             replyLocally(LocalReply.badRequest, context: context)
             return
         }
+        let rewritten = context.channel.allocator.buffer(bytes: head.rewritten(authorization: environment.authorization))
+        state = .connecting(head: rewritten, pending: rest.readableBytes > 0 ? [rest] : [])
+        if let shared = environment.shared {
+            admitClient(head: head, shared: shared, context: context)
+            return
+        }
         guard let token = head.proxyToken, let lease = environment.registry.lookup(token) else {
-            environment.logger.info(
-                "metering: refused a request with a missing or unknown token",
-                metadata: ["http.method": "\(head.method)", "metering.target": "\(head.targetHost)"])
-            replyLocally(LocalReply.authenticationRequired, context: context)
+            refuse(head, context: context)
             return
         }
         if lease.authRejected {
@@ -134,6 +137,51 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
             replyLocally(LocalReply.authenticationRequired, context: context)
             return
         }
+        open(head: head, lease: lease, context: context)
+    }
+
+    /// A shared listener's client: checked, then (with ``TunnelLimiter``) queued for a slot.
+    private func admitClient(head: ProxyRequestHead, shared: SharedAdmission, context: ChannelHandlerContext) {
+        guard let attribution = shared.attribution(for: head, logger: environment.logger) else {
+            refuse(head, context: context)
+            return
+        }
+        let registry = environment.registry
+        guard let limiter = shared.limiter else {
+            open(head: head, lease: shared.register(attribution, head: head, registry: registry), context: context)
+            return
+        }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        limiter.acquire(on: context.eventLoop).whenSuccess { granted in
+            let handler = bound.value
+            guard let context = handler.context, handler.isConnecting else {
+                if granted { limiter.release() }
+                return
+            }
+            guard granted else {
+                handler.environment.logger.info("metering: no tunnel slot within the queue timeout; answered 503",
+                    metadata: ["metering.max_tunnels": "\(limiter.limit)", "metering.target": "\(head.targetHost)"])
+                handler.replyLocally(LocalReply.tooManyTunnels, context: context)
+                return
+            }
+            handler.open(head: head, lease: shared.register(attribution, head: head, registry: registry, slot: limiter), context: context)
+        }
+    }
+
+    private var isConnecting: Bool {
+        if case .connecting = state { return true }
+        return false
+    }
+
+    private func refuse(_ head: ProxyRequestHead, context: ChannelHandlerContext) {
+        environment.logger.info(
+            "metering: refused a request with missing or unknown credentials",
+            metadata: ["http.method": "\(head.method)", "metering.target": "\(head.targetHost)"])
+        replyLocally(LocalReply.authenticationRequired, context: context)
+    }
+
+    /// Opens the exchange on `lease` and connects to the gateway.
+    private func open(head: ProxyRequestHead, lease: LeaseState, context: ChannelHandlerContext) {
         guard let exchange = lease.openExchange(head: head, channel: context.channel) else {
             replyLocally(LocalReply.authenticationRequired, context: context)
             return
@@ -147,8 +195,6 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
         if !head.isTunnel {
             bodyRemaining = head.contentLength ?? (head.value(of: "Transfer-Encoding") == nil ? 0 : nil)
         }
-        let rewritten = context.channel.allocator.buffer(bytes: head.rewritten(authorization: environment.authorization))
-        state = .connecting(head: rewritten, pending: rest.readableBytes > 0 ? [rest] : [])
         connect(isTunnel: head.isTunnel, lease: lease, exchange: exchange, context: context)
     }
 

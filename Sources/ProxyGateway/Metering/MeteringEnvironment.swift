@@ -16,6 +16,9 @@ struct MeteringEnvironment: Sendable {
     let tracker: ChannelTracker
     /// The library's logger (from the caller).
     let logger: Logger
+    /// For a shared listener: how clients are admitted and where each exchange's event goes;
+    /// `nil` for a worker meter, whose clients present lease tokens.
+    var shared: SharedAdmission? = nil
 }
 
 /// The open channels of a proxy (client and gateway side), and whether shutdown is forcing them
@@ -73,6 +76,9 @@ enum LocalReply {
         407, "Proxy Authentication Required", extra: "Proxy-Authenticate: Basic realm=\"proxy-ledger\"\r\n")
     /// `502 Bad Gateway` when the gateway cannot be reached.
     static let badGateway = make(502, "Bad Gateway")
+    /// `503` when no tunnel slot came free within the queue timeout (`--max-tunnels`).
+    static let tooManyTunnels = make(
+        503, "Service Unavailable", extra: "X-Proxy-Ledger-Reason: max_tunnels\r\nRetry-After: 1\r\n")
     /// `503 Service Unavailable` while shutting down.
     static let unavailable = make(503, "Service Unavailable")
 

@@ -14,6 +14,8 @@ public struct MeteringError: Error, Sendable, CustomStringConvertible, Equatable
         public static let invalidUpstream = Code(name: "invalid_upstream")
         /// The listener could not bind 127.0.0.1 (for example, no free ephemeral port).
         public static let bindFailed = Code(name: "bind_failed")
+        /// A shared listener without an access token was asked to listen off loopback.
+        public static let openListener = Code(name: "open_listener")
         /// The proxy is shutting down or has shut down; no new leases are handed out.
         public static let shutDown = Code(name: "shut_down")
     }

@@ -56,6 +56,62 @@ public final class MeteringProxy: Sendable {
             registry: LeaseRegistry(), upstream: upstream, authorization: upstream.basicAuthorization,
             connectTimeout: .nanoseconds(connectTimeout.wholeNanoseconds),
             tracker: ChannelTracker(), logger: logger)
+        return try await listen(environment: environment, host: "127.0.0.1", port: port, group: group)
+    }
+
+    /// Starts a shared listener for any client (`proxy-ledger proxy`, `serve --proxy-listen`).
+    ///
+    /// A client names its attribution in the proxy username (`component`, `component/job-id` or
+    /// `component/job-id/operation`, see ``OperationAttribution/init(proxyUsername:)``) and
+    /// presents the access token as the password. Every exchange (a tunnel, or one plain
+    /// request) becomes one event, handed to `record` when it ends: the attribution, the bytes on
+    /// the gateway connection, the gateway's status and reason, and `target_host` (`host:port`)
+    /// and `method` among its extra fields. A client that fails the check gets `407`; nothing is
+    /// forwarded and nothing recorded.
+    ///
+    /// - Parameters:
+    ///   - upstream: The gateway and its raw credentials.
+    ///   - access: What clients must present; ``ClientAccess/open`` only on a loopback `host`.
+    ///   - host: The address to listen on, e.g. `127.0.0.1`.
+    ///   - port: The port; `0` picks a free one (see ``port``).
+    ///   - record: Receives each exchange's event, on an event loop: it must return at once.
+    ///   - maxTunnels: At most so many exchanges open to the gateway at once; the clients above it
+    ///     wait for a slot up to `queueTimeout`, then get `503` with `X-Proxy-Ledger-Reason:
+    ///     max_tunnels`. `nil` (the default) sets no limit.
+    ///   - queueTimeout: How long a client waits for a slot. Default 30 s.
+    ///   - logger: The logger; secrets are never logged.
+    ///   - connectTimeout: How long to wait for the TCP connection to the gateway. Default 10 s.
+    ///   - group: The event loops to run on.
+    /// - Throws: ``MeteringError`` with code ``MeteringError/Code/bindFailed`` when the address
+    ///   cannot be bound, or ``MeteringError/Code/openListener`` for an open listener off loopback.
+    public static func startShared(
+        upstream: MeteringUpstream, access: ClientAccess, host: String, port: Int,
+        record: @escaping @Sendable (ProxyRequestEvent) -> Void, maxTunnels: Int? = nil, queueTimeout: Duration = .seconds(30),
+        logger: Logger, connectTimeout: Duration = .seconds(10),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws(MeteringError) -> MeteringProxy {
+        if case .open = access, !isLoopback(host) {
+            throw MeteringError(.openListener,
+                "a listener on \(host) must check an access token: give --access-token-file, or listen on 127.0.0.1 with --no-auth")
+        }
+        var environment = MeteringEnvironment(
+            registry: LeaseRegistry(), upstream: upstream, authorization: upstream.basicAuthorization,
+            connectTimeout: .nanoseconds(connectTimeout.wholeNanoseconds),
+            tracker: ChannelTracker(), logger: logger)
+        environment.shared = SharedAdmission(
+            access: access, record: record,
+            limiter: maxTunnels.map { TunnelLimiter(limit: $0, queueTimeout: .nanoseconds(queueTimeout.wholeNanoseconds)) })
+        return try await listen(environment: environment, host: host, port: port, group: group)
+    }
+
+    /// Whether `host` is a loopback address (`127.0.0.0/8`, `::1`, `localhost`).
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    private static func listen(
+        environment: MeteringEnvironment, host: String, port: Int, group: any EventLoopGroup
+    ) async throws(MeteringError) -> MeteringProxy {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -70,17 +126,20 @@ public final class MeteringProxy: Sendable {
             }
         let channel: any Channel
         do {
-            channel = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
+            channel = try await bootstrap.bind(host: host, port: port).get()
         } catch {
-            throw MeteringError(.bindFailed, "cannot listen on 127.0.0.1:\(port): \(error)")
+            throw MeteringError(.bindFailed, "cannot listen on \(host):\(port): \(error)")
         }
         guard let boundPort = channel.localAddress?.port else {
             try? await channel.close()
-            throw MeteringError(.bindFailed, "the listener on 127.0.0.1 has no port")
+            throw MeteringError(.bindFailed, "the listener on \(host) has no port")
         }
-        logger.info(
+        environment.logger.info(
             "metering proxy listening",
-            metadata: ["metering.port": "\(boundPort)", "metering.upstream": "\(upstream.host):\(upstream.port)"])
+            metadata: [
+                "metering.address": "\(host):\(boundPort)",
+                "metering.upstream": "\(environment.upstream.host):\(environment.upstream.port)",
+            ])
         return MeteringProxy(serverChannel: channel, port: boundPort, environment: environment)
     }
 
@@ -99,6 +158,9 @@ public final class MeteringProxy: Sendable {
             ])
         return MeteringLease(state: state, registry: environment.registry, tracker: environment.tracker, port: port)
     }
+
+    /// A shared listener's tunnel limit (`maxTunnels`), `nil` without one.
+    var tunnelLimiter: TunnelLimiter? { environment.shared?.limiter }
 
     /// The number of open connections (client and gateway side).
     public var openConnectionCount: Int { environment.tracker.openCount }

@@ -58,6 +58,25 @@ public struct MeteringUpstream: Sendable, Equatable {
             password: password)
     }
 
+    /// The upstream of a shared listener (`proxy-ledger proxy`), which serves every component:
+    /// the gateway of `settings`, with the backbone rule applied to the username.
+    ///
+    /// - Parameter settings: The proxy settings; `PROXY_ENABLED` must be on.
+    /// - Throws: ``MeteringError`` with code ``MeteringError/Code/invalidUpstream`` when the proxy is
+    ///   off, or `PROXY_USERNAME` or `PROXY_PASSWORD` is unset.
+    public init(sharedListener settings: ProxySettings) throws(MeteringError) {
+        guard settings.enabled else {
+            throw MeteringError(.invalidUpstream,
+                "the proxy is off (PROXY_ENABLED=false): a metering listener forwards to the gateway, so set PROXY_ENABLED=true")
+        }
+        guard let username = settings.username, !username.isEmpty, let password = settings.password, !password.isEmpty else {
+            throw MeteringError(.invalidUpstream, "PROXY_USERNAME and PROXY_PASSWORD (or PROXY_PASSWORD_FILE) must be set")
+        }
+        try self.init(
+            host: settings.gatewayHost, port: settings.gatewayPort,
+            username: ProxyService.applyBackboneRule(to: username, useBackbone: settings.useBackbone), password: password)
+    }
+
     /// The `Proxy-Authorization` value: `Basic base64(username ":" password)`, UTF-8 (RFC 7617 §2.1).
     /// Contains the password: never log it.
     var basicAuthorization: String {

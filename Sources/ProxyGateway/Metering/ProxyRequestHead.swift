@@ -69,14 +69,40 @@ struct ProxyRequestHead: Sendable, Equatable {
     /// The local token from `Proxy-Authorization: Basic base64(token ":" anything)` (RFC 7617 §2),
     /// or `nil` when the field is missing, not Basic, or not valid base64.
     var proxyToken: String? {
+        guard let user = proxyCredentials?.user, !user.isEmpty else { return nil }
+        return user
+    }
+
+    /// The user and password of `Proxy-Authorization: Basic base64(user ":" password)` (RFC 7617
+    /// §2; the password is everything after the first colon, and empty without one), or `nil`
+    /// when the field is missing, not Basic, or not valid base64.
+    var proxyCredentials: (user: String, password: String)? {
         guard let value = value(of: "Proxy-Authorization") else { return nil }
         let parts = value.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "basic",
             let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces))
         else { return nil }
         let userPass = String(decoding: decoded, as: UTF8.self)
-        let user = userPass.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return user.isEmpty ? nil : String(user)
+        let pair = userPass.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        return (String(pair.first ?? ""), pair.count > 1 ? String(pair[1]) : "")
+    }
+
+    /// The target's `host:port`: the CONNECT target as sent, or for an absolute URL its host and
+    /// port (80 for `http`, 443 for `https` when none is given).
+    var targetAuthority: String {
+        if isTunnel { return target }
+        let port = Self.explicitPort(of: target) ?? (target.lowercased().hasPrefix("https://") ? 443 : 80)
+        return "\(targetHost):\(port)"
+    }
+
+    private static func explicitPort(of url: String) -> Int? {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<slash] }
+        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        if let close = rest.lastIndex(of: "]") { rest = rest[rest.index(after: close)...] }
+        guard let colon = rest.lastIndex(of: ":") else { return nil }
+        return Int(rest[rest.index(after: colon)...])
     }
 
     /// The declared `Content-Length` of a request body, or `nil` when absent, chunked or invalid.

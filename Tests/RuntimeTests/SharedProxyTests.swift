@@ -1,0 +1,99 @@
+import Foundation
+import Ledger
+import ProxyGateway
+import ProxyLab
+import Runtime
+import Testing
+import TestSupport
+
+/// The shared metering listener (`proxy-ledger proxy`, `serve --proxy-listen`) with curl, a
+/// client we did not write, through the lab's real Squid: one event per exchange, attributed by
+/// the proxy username, with the bytes Squid logged.
+@Suite(.serialized) struct SharedProxyTests {
+    static let token = "local-access-token-\(UUID().uuidString.prefix(8))"
+
+    @Test(.enabled(if: LabSupport.unavailableReason == nil && ProxiedCurl.path != nil, "\(LabSupport.unavailableReason ?? "curl not found")"))
+    func curlExchangesBecomeAttributedEventsWithSquidsBytes() async throws {
+        try await ServeLab.with(videos: 1) { lab in
+            let blob = lab.lab.fixtures.originRoot + "/shared-blob.bin"
+            try Data(repeating: 0x42, count: 200_000).write(to: URL(fileURLWithPath: blob))
+            let url = lab.lab.origin.url(for: "/shared-blob.bin")
+            let runtime = try await ServeRuntime.start(options: try Self.options(lab), settings: { lab.settings() }, logger: ServeLab.logger)
+            let results = try await ServeLab.running(runtime) {
+                let proxy = "http://127.0.0.1:\(await runtime.sharedProxyListeningPort())"
+                let plain = try ProxiedCurl.run(proxy: proxy, user: "my-scripts/batch-7:\(Self.token)", urls: [url, url])
+                let tunnel = try ProxiedCurl.run(
+                    proxy: proxy, user: "my-scripts/batch-7/listing:\(Self.token)", options: ["--proxytunnel"], urls: [url])
+                let refused = try ProxiedCurl.run(proxy: proxy, user: "my-scripts:wrong-token", urls: [url])
+                return [plain, tunnel, refused]
+            }
+            #expect(results[0].codes == ["200", "200"] && results[1].codes == ["200"], "\(results)")
+            #expect(results[2].codes == ["407"], "a wrong token gets 407")
+
+            let events = try ServeLab.events(in: lab.ledger)
+            #expect(events.count == 3, "one event per exchange: two plain requests and one tunnel")
+            #expect(events.allSatisfy { $0.component == "my-scripts" && $0.jobID == "batch-7" && $0.success && $0.bytesMeasured })
+            #expect(events.map(\.operation).sorted() == ["listing", "proxy-exchange", "proxy-exchange"])
+            #expect(Set(events.map { $0.extra["target_host"] }) == [.string("127.0.0.1:\(lab.lab.origin.port)")])
+            #expect(Set(events.compactMap { $0.extra["method"] }) == [.string("GET"), .string("CONNECT")])
+            #expect(events.allSatisfy { ($0.responseBytes ?? 0) > 200_000 })
+
+            let logged = try await Self.squidBytes(lab, origin: "127.0.0.1:\(lab.lab.origin.port)", atLeast: 3)
+            #expect(logged.count == 3, "the refused client never reached the gateway")
+            #expect(logged.reduce(0, +) == events.reduce(0) { $0 + ($1.requestBytes ?? 0) + ($1.responseBytes ?? 0) })
+        }
+    }
+
+    @Test func anOpenListenerOffLoopbackIsRefused() throws {
+        var options = ServeOptions(ledgerDirectory: "l", databasePath: "d", jobsDatabasePath: "j", outputDirectory: "o", ytDlpPath: "")
+        options.sharedProxy = SharedProxyOptions(host: "0.0.0.0", port: 8899, access: .open)
+        #expect(throws: RuntimeError.self) { try options.validate() }
+        options.sharedProxy = SharedProxyOptions(host: "0.0.0.0", port: 8899, access: .token("t"))
+        try options.validate()
+    }
+
+    static func options(_ lab: ServeLab) throws -> ServeOptions {
+        var options = try lab.options()
+        options.sharedProxy = SharedProxyOptions(host: "127.0.0.1", port: 0, access: .token(token))
+        options.runsWorkers = false
+        options.servesHTTP = false
+        return options
+    }
+
+    /// The byte counts of Squid's log lines for `origin` (the lab's readiness probe is left
+    /// out); Squid writes a line when a transaction ends, so this polls for up to 10 s.
+    static func squidBytes(_ lab: ServeLab, origin: String, atLeast count: Int) async throws -> [Int64] {
+        func read() throws -> [Int64] {
+            try lab.lab.gateway.accessLogEntries().filter { $0.target?.contains(origin) ?? false }.map(\.bytes)
+        }
+        var entries = try read()
+        for _ in 0..<200 where entries.count < count {
+            try await Task.sleep(for: .milliseconds(50))
+            entries = try read()
+        }
+        return entries
+    }
+}
+
+/// Runs the system's curl through a proxy, printing each transfer's HTTP status.
+enum ProxiedCurl {
+    static var path: String? {
+        ["/usr/bin/curl", "/usr/local/bin/curl", "/bin/curl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Runs `curl --silent --proxy PROXY --proxy-user USER [OPTIONS] URL…`, discarding the bodies;
+    /// returns its status and the HTTP codes of its transfers in order.
+    static func run(proxy: String, user: String, options: [String] = [], urls: [String]) throws -> (status: Int32, codes: [String]) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path ?? "/usr/bin/curl")
+        process.arguments = ["--silent", "--max-time", "60", "-w", "%{http_code}\\n", "--proxy", proxy, "--proxy-user", user]
+            + options + urls.flatMap { ["-o", "/dev/null", $0] }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init))
+    }
+}

@@ -6,7 +6,7 @@ import Synchronization
 public enum FailureDisposition: Sendable, Hashable {
     /// Schedule another attempt after a backoff (transient or unknown errors).
     case retry
-    /// Discard the job now (`not_found`, a 4xx `http_error` other than 429).
+    /// Discard the job now (`not_found`, `blocked_by_rule`, a 4xx `http_error` other than 429).
     case discard
     /// Pause the component and make the job available again (`auth_failure`).
     case pauseComponent
@@ -20,6 +20,9 @@ public enum FailureDisposition: Sendable, Hashable {
         switch errorType {
         case .authFailure: return .pauseComponent
         case .notFound: return .discard
+        case .blockedByRule:
+            // The same rule refuses every retry: only a settings change can help.
+            return .discard
         case .httpError:
             guard let status = httpStatus, (400...499).contains(status), status != 429 else { return .retry }
             return .discard

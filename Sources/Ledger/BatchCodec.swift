@@ -14,7 +14,7 @@ enum BatchCodec {
     /// The on-disk code of each error type is its index here plus one (0 = none). Append only.
     static let errorTypeCodes: [ProxyErrorType] = [
         .rateLimited, .botCheck, .authFailure, .connectionError, .timeout, .gatewayThrottled,
-        .bandwidthExhausted, .notFound, .httpError, .unknown, .interrupted,
+        .bandwidthExhausted, .notFound, .httpError, .unknown, .interrupted, .blockedByRule,
     ]
 
     /// Encodes `events` (positions are implied by the frame header).

@@ -100,6 +100,9 @@ public enum ProxyErrorType: String, Sendable, Hashable, CaseIterable, Codable {
     /// moved by then are still recorded. A job queue gives the attempt back (`release`) rather
     /// than charging it.
     case interrupted
+    /// A rule of the metering listener refused the request locally: nothing reached the gateway
+    /// and nothing was billed (the event's `rule` names the rule).
+    case blockedByRule = "blocked_by_rule"
 }
 
 /// The ledger position of an event: its partition and its sequence number within the partition.

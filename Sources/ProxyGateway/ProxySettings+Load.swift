@@ -27,7 +27,10 @@ extension ProxySettings {
         environment: [String: String] = ProcessInfo.processInfo.environment, configFile: String?
     ) throws(ProxyConfigurationError) -> ProxySettings {
         var inputs = SettingInputs(environment: environment)
-        if let configFile { inputs.overlay(try SettingsFile.read(configFile)) }
-        return try parse(inputs)
+        let contents = try configFile.map { path throws(ProxyConfigurationError) in try SettingsFile.read(path) }
+        if let contents { inputs.overlay(contents.inputs) }
+        var settings = try parse(inputs)
+        settings.rules = contents?.rules ?? []
+        return settings
     }
 }

@@ -45,6 +45,8 @@ public struct ProxySettings: Sendable, Equatable {
     /// Overrides ``enabled`` for ``ProxyComponent/api``; `nil` follows ``enabled``.
     /// `API_PROXY_ENABLED`.
     public var apiEnabled: Bool?
+    /// The metering listener's rules, from the settings file's `rules` (no variable); `[]` = none.
+    public var rules: [TrafficRule] = []
 
     /// The default gateway host, Webshare's backbone endpoint.
     public static let defaultGatewayHost = "p.webshare.io"

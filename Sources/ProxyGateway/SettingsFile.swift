@@ -41,10 +41,17 @@ enum SettingsFile {
     /// The largest settings file read, in bytes (1 MiB).
     static let sizeLimit = 1024 * 1024
 
-    /// The settings in the file at `path`, by variable, named `key.path in <path>` for errors.
+    /// What a settings file holds: the settings by variable, and the listener's rules.
+    struct Contents {
+        var inputs: [String: SettingInput]
+        var rules: [TrafficRule]
+    }
+
+    /// The settings in the file at `path`, by variable, named `key.path in <path>` for errors,
+    /// and its `rules`.
     /// - Throws: ``ProxyConfigurationError`` `.unreadableFile`, `.invalidSettingsFile` (not JSON,
-    ///   not an object, a wrong type) or `.unknownSetting` (with a near-miss suggestion).
-    static func read(_ path: String) throws(ProxyConfigurationError) -> [String: SettingInput] {
+    ///   not an object, a wrong type, a bad rule) or `.unknownSetting` (with a near-miss suggestion).
+    static func read(_ path: String) throws(ProxyConfigurationError) -> Contents {
         let bytes = try FileText.bytes(path, limit: sizeLimit, setting: nil)
         let root: JSONValue
         do {
@@ -53,7 +60,7 @@ enum SettingsFile {
             throw invalid(nil, path, "is not valid JSON (\(error))")
         }
         let top = try object(root, at: nil, path)
-        try checkKeys(top, allowed: ["proxy", "components"], at: nil, path)
+        try checkKeys(top, allowed: ["proxy", "components", "rules"], at: nil, path)
         var inputs: [String: SettingInput] = [:]
         if let proxy = top["proxy"], proxy != .null {
             let members = try object(proxy, at: "proxy", path)
@@ -71,7 +78,50 @@ enum SettingsFile {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
             inputs[ProxySettings.Variable.passwordFile]?.text = folder.appendingPathComponent(file.text).path
         }
-        return inputs
+        let rules = try top["rules"].map { value throws(ProxyConfigurationError) in try readRules(value, path) } ?? []
+        return Contents(inputs: inputs, rules: rules)
+    }
+
+    /// The `rules` array: objects with `name`, `action`, exactly one of `host` and `url`, and
+    /// optionally `components` (an array of names).
+    private static func readRules(_ value: JSONValue, _ path: String) throws(ProxyConfigurationError) -> [TrafficRule] {
+        if value == .null { return [] }
+        guard case .array(let items) = value else { throw invalid("rules", path, "must be a JSON array of rule objects") }
+        var rules: [TrafficRule] = []
+        for (index, item) in items.enumerated() {
+            let at = "rules[\(index)]"
+            let members = try object(item, at: at, path)
+            try checkKeys(members, allowed: ["name", "components", "host", "url", "action"], at: at, path)
+            func string(_ key: String) throws(ProxyConfigurationError) -> String? {
+                guard let value = members[key], value != .null else { return nil }
+                guard case .string(let text) = value, !text.isEmpty else { throw invalid("\(at).\(key)", path, "must be a non-empty string") }
+                return text
+            }
+            guard let name = try string("name") else { throw invalid("\(at).name", path, "is required") }
+            let actions = TrafficRule.Action.allCases.map(\.rawValue)
+            guard let action = try string("action").flatMap(TrafficRule.Action.init(rawValue:)) else {
+                throw invalid("\(at).action", path, "must be one of \(actions.joined(separator: ", "))")
+            }
+            let host = try string("host"), url = try string("url")
+            guard (host == nil) != (url == nil) else { throw invalid(at, path, "needs exactly one of \"host\" (a glob) and \"url\" (a regular expression)") }
+            if let url, (try? Regex(url)) == nil { throw invalid("\(at).url", path, "is not a valid regular expression") }
+            rules.append(TrafficRule(
+                name: name, components: try componentList(members["components"], at: at, path), host: host, url: url, action: action))
+        }
+        return rules
+    }
+
+    private static func componentList(_ value: JSONValue?, at: String, _ path: String) throws(ProxyConfigurationError) -> [String]? {
+        guard let value, value != .null else { return nil }
+        guard case .array(let items) = value else { throw invalid("\(at).components", path, "must be an array of component names") }
+        var names: [String] = []
+        for item in items {
+            guard case .string(let name) = item, !name.isEmpty else {
+                throw invalid("\(at).components", path, "must be an array of component names")
+            }
+            names.append(name)
+        }
+        return names
     }
 
     private static func readComponents(

@@ -52,7 +52,7 @@ struct SharedProxyService: Service {
             proxy = try await MeteringProxy.startShared(
                 upstream: upstream, access: options.access, host: options.host, port: options.port,
                 record: { batcher.add($0) }, maxTunnels: options.maxTunnels, queueTimeout: options.queueTimeout,
-                logger: logger)
+                rules: { [settings] in settings().rules }, logger: logger)
         } catch {
             throw RuntimeError(error.code == .bindFailed ? .bindFailed : .invalidConfiguration, error.message)
         }

@@ -112,3 +112,18 @@ import Testing
         #expect(decoded.events == events)
     }
 }
+
+/// Every error type has its on-disk code: a type without one would be dropped from the frame.
+@Suite struct ErrorTypeCodeTests {
+    @Test func everyErrorTypeRoundTripsThroughAFrame() throws {
+        #expect(Set(BatchCodec.errorTypeCodes) == Set(ProxyErrorType.allCases))
+        #expect(BatchCodec.errorTypeCodes.count == ProxyErrorType.allCases.count, "no code is used twice")
+        let events = ProxyErrorType.allCases.map { type in
+            ProxyRequestEvent(
+                timestamp: LedgerTimestamp(microseconds: 1_793_491_200_000_000), component: "c", operation: "o", success: false,
+                errorType: type, durationMS: 1, proxied: true)
+        }
+        let decoded = try BatchCodec.decode(BatchCodec.encode(events)).events
+        #expect(decoded.map(\.errorType) == events.map(\.errorType))
+    }
+}

@@ -72,3 +72,45 @@ import Testing
         #expect(SharedAdmission.failure(of: nil) == .unknown)
     }
 }
+
+/// The listener's rules: matching, and how the settings file declares them.
+@Suite struct TrafficRuleTests {
+    @Test func aHostGlobMatchesCaseInsensitivelyAndOnlyItsComponents() {
+        let rule = TrafficRule(name: "no-video", components: ["transcribe-worker"], host: "*.googlevideo.com", action: .block)
+        #expect(rule.matches(component: "transcribe-worker", targetHost: "rr1---sn-ab.GoogleVideo.com", url: nil))
+        #expect(!rule.matches(component: "transcribe-worker", targetHost: "googlevideo.com", url: nil))
+        #expect(!rule.matches(component: "api-youtube-service", targetHost: "rr1.googlevideo.com", url: nil))
+        #expect(TrafficRule.glob("r?1.*.com", matches: "rr1.x.y.com") && !TrafficRule.glob("a*b", matches: "ac"))
+    }
+
+    @Test func aURLRuleMatchesPlainRequestsOnly() {
+        let rule = TrafficRule(name: "no-playback", url: "/videoplayback\\?", action: .block)
+        #expect(rule.matches(component: "c", targetHost: "h", url: "http://h/videoplayback?id=1"))
+        #expect(!rule.matches(component: "c", targetHost: "h", url: "http://h/watch?v=1"))
+        #expect(!rule.matches(component: "c", targetHost: "h", url: nil), "a tunnel's URL is never seen")
+    }
+
+    @Test func theSettingsFileDeclaresRules() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func load(_ json: String) throws(ProxyConfigurationError) -> ProxySettings {
+            let path = directory + "/settings.json"
+            try? json.write(toFile: path, atomically: true, encoding: .utf8)
+            return try ProxySettings.load(environment: [:], configFile: path)
+        }
+        let settings = try load(#"{"rules": [{"name": "no-video", "components": ["transcribe-worker"], "host": "*.googlevideo.com", "action": "block"}]}"#)
+        #expect(settings.rules == [TrafficRule(name: "no-video", components: ["transcribe-worker"], host: "*.googlevideo.com", action: .block)])
+        for (json, says) in [
+            (#"{"rules": [{"host": "a", "action": "block"}]}"#, "rules[0].name"),
+            (#"{"rules": [{"name": "n", "host": "a", "url": "b", "action": "block"}]}"#, "exactly one of"),
+            (#"{"rules": [{"name": "n", "url": "(", "action": "block"}]}"#, "regular expression"),
+            (#"{"rules": [{"name": "n", "host": "a", "action": "drop"}]}"#, "must be one of block"),
+            (#"{"rules": [{"name": "n", "hosts": "a", "action": "block"}]}"#, "did you mean \"host\""),
+            (#"{"rules": {"name": "n"}}"#, "JSON array"),
+        ] {
+            #expect(throws: ProxyConfigurationError.self) { try load(json) }
+            do { _ = try load(json) } catch { #expect(error.description.contains(says), "\(error)") }
+        }
+    }
+}

@@ -115,7 +115,7 @@ struct SettingsFileTests {
 
     @Test func theShippedExamplesAndDocsCoverEverySetting() throws {
         let example = Self.repository.appendingPathComponent("config.example.json").path
-        let inputs = try SettingsFile.read(example)
+        let inputs = try SettingsFile.read(example).inputs
         let variables = SettingInputs.environmentKeys.map(\.variable)
         // Every setting but one of the two exclusive password sources is in the example.
         #expect(Set(inputs.keys) == Set(variables).subtracting([ProxySettings.Variable.password]))

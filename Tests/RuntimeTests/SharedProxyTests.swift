@@ -44,6 +44,37 @@ import TestSupport
         }
     }
 
+    @Test(.enabled(if: LabSupport.unavailableReason == nil && ProxiedCurl.path != nil, "\(LabSupport.unavailableReason ?? "curl not found")"))
+    func aBlockedRequestGets403AZeroByteEventAndNeverReachesTheGateway() async throws {
+        try await ServeLab.with(videos: 1) { lab in
+            var settings = lab.settings()
+            settings.rules = [
+                TrafficRule(name: "no-video", host: "*.blocked.test", action: .block),
+                TrafficRule(name: "subtitles-only", components: ["transcribe-worker"], host: "127.0.0.1", action: .block),
+            ]
+            let url = lab.lab.fixtures.videos[0].captionURL
+            let current = settings
+            let runtime = try await ServeRuntime.start(options: try Self.options(lab), settings: { current }, logger: ServeLab.logger)
+            let codes = try await ServeLab.running(runtime) {
+                let proxy = "http://127.0.0.1:\(await runtime.sharedProxyListeningPort())"
+                return [
+                    try ProxiedCurl.run(proxy: proxy, user: "my-scripts:\(Self.token)", urls: ["http://rr1.blocked.test/videoplayback"]),
+                    try ProxiedCurl.run(proxy: proxy, user: "transcribe-worker:\(Self.token)", options: ["--insecure"], urls: [url]),
+                    try ProxiedCurl.run(proxy: proxy, user: "my-scripts:\(Self.token)", options: ["--insecure"], urls: [url]),
+                ].flatMap(\.codes)
+            }
+            #expect(codes == ["403", "403", "200"], "a rule applies to its components only")
+            let events = try ServeLab.events(in: lab.ledger)
+            let blocked = events.filter { $0.errorType == .blockedByRule }
+            #expect(blocked.count == 2 && events.count == 3, "\(events.map { "\($0.component) \($0.errorType?.rawValue ?? "-") \($0.extra)" })")
+            #expect(blocked.map { $0.extra["rule"] } == [.string("no-video"), .string("subtitles-only")])
+            #expect(blocked.allSatisfy { $0.requestBytes == 0 && $0.responseBytes == 0 && !$0.proxied && !$0.success })
+            let logged = try await Self.squidBytes(lab, origin: "127.0.0.1:\(lab.lab.origin.port)", atLeast: 1)
+            #expect(logged.count == 1, "only the allowed request reached the gateway")
+            #expect(try lab.lab.gateway.accessLogEntries().allSatisfy { !($0.target ?? "").contains("blocked.test") })
+        }
+    }
+
     @Test func anOpenListenerOffLoopbackIsRefused() throws {
         var options = ServeOptions(ledgerDirectory: "l", databasePath: "d", jobsDatabasePath: "j", outputDirectory: "o", ytDlpPath: "")
         options.sharedProxy = SharedProxyOptions(host: "0.0.0.0", port: 8899, access: .open)

@@ -146,6 +146,12 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
             refuse(head, context: context)
             return
         }
+        if let rule = shared.blockingRule(for: attribution, head: head) {
+            environment.logger.info("metering: a rule blocked a request",
+                metadata: ["metering.rule": "\(rule.name)", "metering.target": "\(head.targetHost)"])
+            replyLocally(LocalReply.blocked(by: rule.name), context: context)
+            return
+        }
         let registry = environment.registry
         guard let limiter = shared.limiter else {
             open(head: head, lease: shared.register(attribution, head: head, registry: registry), context: context)

@@ -79,6 +79,11 @@ enum LocalReply {
     /// `503` when no tunnel slot came free within the queue timeout (`--max-tunnels`).
     static let tooManyTunnels = make(
         503, "Service Unavailable", extra: "X-Proxy-Ledger-Reason: max_tunnels\r\nRetry-After: 1\r\n")
+    /// `403` for a request a ``TrafficRule`` blocks, naming the rule.
+    static func blocked(by rule: String) -> [UInt8] {
+        let name = String(rule.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.map(Character.init))
+        return make(403, "Forbidden", extra: "X-Proxy-Ledger-Reason: blocked_by_rule\r\nX-Proxy-Ledger-Rule: \(name)\r\n")
+    }
     /// `503 Service Unavailable` while shutting down.
     static let unavailable = make(503, "Service Unavailable")
 

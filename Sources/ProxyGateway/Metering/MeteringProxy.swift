@@ -79,6 +79,8 @@ public final class MeteringProxy: Sendable {
     ///     wait for a slot up to `queueTimeout`, then get `503` with `X-Proxy-Ledger-Reason:
     ///     max_tunnels`. `nil` (the default) sets no limit.
     ///   - queueTimeout: How long a client waits for a slot. Default 30 s.
+    ///   - rules: The current ``TrafficRule``s, read for every request; a blocked request gets
+    ///     `403` and a zero-byte `blocked_by_rule` event, and never reaches the gateway.
     ///   - logger: The logger; secrets are never logged.
     ///   - connectTimeout: How long to wait for the TCP connection to the gateway. Default 10 s.
     ///   - group: The event loops to run on.
@@ -87,7 +89,7 @@ public final class MeteringProxy: Sendable {
     public static func startShared(
         upstream: MeteringUpstream, access: ClientAccess, host: String, port: Int,
         record: @escaping @Sendable (ProxyRequestEvent) -> Void, maxTunnels: Int? = nil, queueTimeout: Duration = .seconds(30),
-        logger: Logger, connectTimeout: Duration = .seconds(10),
+        rules: @escaping @Sendable () -> [TrafficRule] = { [] }, logger: Logger, connectTimeout: Duration = .seconds(10),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(MeteringError) -> MeteringProxy {
         if case .open = access, !isLoopback(host) {
@@ -100,7 +102,8 @@ public final class MeteringProxy: Sendable {
             tracker: ChannelTracker(), logger: logger)
         environment.shared = SharedAdmission(
             access: access, record: record,
-            limiter: maxTunnels.map { TunnelLimiter(limit: $0, queueTimeout: .nanoseconds(queueTimeout.wholeNanoseconds)) })
+            limiter: maxTunnels.map { TunnelLimiter(limit: $0, queueTimeout: .nanoseconds(queueTimeout.wholeNanoseconds)) },
+            rules: rules)
         return try await listen(environment: environment, host: host, port: port, group: group)
     }
 

@@ -12,6 +12,26 @@ struct SharedAdmission: Sendable {
 
     /// At most so many exchanges open at once (`--max-tunnels`), `nil` = no limit.
     var limiter: TunnelLimiter? = nil
+    /// The current rules (read for every request, so a settings reload applies to the next one).
+    var rules: @Sendable () -> [TrafficRule] = { [] }
+
+    /// The rule that refuses `attribution`'s request, if any; its zero-byte event is recorded.
+    func blockingRule(for attribution: OperationAttribution, head: ProxyRequestHead) -> TrafficRule? {
+        guard let rule = TrafficRule.first(
+            in: rules(), component: attribution.component, targetHost: head.targetHost, url: head.isTunnel ? nil : head.target)
+        else { return nil }
+        var event = attribution.event(timestamp: .now, durationMS: 0, success: false, proxied: false)
+        event.errorType = .blockedByRule
+        event.requestBytes = 0
+        event.responseBytes = 0
+        event.estimatedBytes = 0
+        event.bytesMeasured = true
+        event.extra["rule"] = .string(rule.name)
+        event.extra["target_host"] = .string(head.targetAuthority)
+        event.extra["method"] = .string(head.method)
+        record(event)
+        return rule
+    }
 
     /// Who the client's traffic is for, or `nil` when its credentials fail the check (answer `407`).
     func attribution(for head: ProxyRequestHead, logger: Logger) -> OperationAttribution? {

@@ -34,6 +34,9 @@ struct CatCommand: AsyncParsableCommand {
     @Flag(help: "Wrap each event in an envelope with its schema version and ledger position.")
     var withPosition = false
 
+    @Option(help: "jsonl: one event per line (the format `append` reads); json: one JSON array.")
+    var format: CatFormat = .jsonl
+
     @Flag(help: "Skip bad frames (reported on standard error) and go on with the good frames after them.")
     var salvage = false
 
@@ -49,7 +52,7 @@ struct CatCommand: AsyncParsableCommand {
     func run() async throws {
         let lower = try parseInstant(since, option: "since")
         let upper = try parseInstant(until, option: "until")
-        var output = LineOutput()
+        var output = LineOutput(format: format)
         var skipped: [SkippedFrame] = []
         try await reportingLedgerErrors {
             let reader = try LedgerReader(directory: ledgerOptions.ledger, archive: archiveOptions.archive)
@@ -57,7 +60,7 @@ struct CatCommand: AsyncParsableCommand {
                 printError("cat: \(frame)")
                 skipped.append(frame)
             } : nil
-            defer { output.flush() }
+            defer { output.finish() }
             try reader.scanAll(salvage: report) { records in
                 for record in records {
                     let time = record.event.timestamp
@@ -74,15 +77,27 @@ struct CatCommand: AsyncParsableCommand {
     }
 }
 
-/// Buffered JSON Lines on standard output, flushed every MiB and at the end (also when a later
-/// frame fails, so every good event before it is written).
+/// `cat`'s output formats.
+enum CatFormat: String, ExpressibleByArgument, CaseIterable {
+    case jsonl, json
+}
+
+/// Buffered JSON Lines (or one JSON array) on standard output, flushed every MiB and at the end
+/// (also when a later frame fails, so every good event before it is written).
 private struct LineOutput {
     private var buffer: [UInt8] = []
     private let handle = FileHandle.standardOutput
+    private let format: CatFormat
+    private var count = 0
 
-    init() { buffer.reserveCapacity(1 << 20) }
+    init(format: CatFormat) {
+        self.format = format
+        buffer.reserveCapacity(1 << 20)
+    }
 
     mutating func write(_ record: LedgerRecord, withPosition: Bool) {
+        if format == .json { buffer += Array((count == 0 ? "[\n" : ",\n").utf8) }
+        count += 1
         if withPosition {
             buffer += Array("{\"schema_version\":\(record.schemaVersion),\"partition\":\(record.position.partition),\"sequence\":\(record.position.sequence),\"event\":".utf8)
             buffer += record.event.jsonLine()
@@ -90,8 +105,14 @@ private struct LineOutput {
         } else {
             buffer += record.event.jsonLine()
         }
-        buffer.append(0x0A)
+        if format == .jsonl { buffer.append(0x0A) }
         if buffer.count > 1 << 20 { flush() }
+    }
+
+    /// Ends the output (closes the JSON array) and flushes it.
+    mutating func finish() {
+        if format == .json { buffer += Array((count == 0 ? "[]\n" : "\n]\n").utf8) }
+        flush()
     }
 
     mutating func flush() {

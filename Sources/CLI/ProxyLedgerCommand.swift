@@ -12,6 +12,7 @@ struct ProxyLedgerCommand: AsyncParsableCommand {
 
             Start with `proxy-ledger demo`, which runs the whole job against a local test lab.
             """,
+        version: ProxyLedgerCommand.version,
         subcommands: [
             DemoCommand.self, AppendCommand.self, CatCommand.self, VerifyCommand.self,
             ReplayCommand.self, SummaryCommand.self, ReportCommand.self, ReconcileCommand.self,
@@ -20,4 +21,7 @@ struct ProxyLedgerCommand: AsyncParsableCommand {
             StressAppendCommand.self, CrashTestCommand.self,
         ]
     )
+
+    /// The release, printed by `--version`.
+    static let version = "0.7.0"
 }

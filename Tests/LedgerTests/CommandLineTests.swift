@@ -34,6 +34,26 @@ import TestSupport
         #expect(verified.stdout.hasPrefix("ok: 1 partitions, 1 segments"))
     }
 
+    @Test func catWritesOneJSONArrayWithFormatJSON() throws {
+        let scratch = try TemporaryDirectory("cli-json")
+        let events = EventFactory.events(3)
+        _ = try BuiltExecutable.run(["append", "--ledger", scratch.path], stdin: lines(events))
+        let catted = try BuiltExecutable.run(["cat", "--ledger", scratch.path, "--format", "json"])
+        #expect(catted.status == 0, "\(catted.stderr)")
+        let array = try JSONSerialization.jsonObject(with: Data(catted.stdout.utf8)) as? [[String: Any]]
+        #expect(array?.count == 3)
+        #expect(array?.first?["event_id"] as? String == events[0].eventID.uuidString.lowercased())
+        let empty = try TemporaryDirectory("cli-json-empty")
+        _ = try BuiltExecutable.run(["append", "--ledger", empty.path], stdin: [])
+        let none = try BuiltExecutable.run(["cat", "--ledger", empty.path, "--format", "json", "--until", "2000-01-02"])
+        #expect(none.stdout == "[]\n", "\(none.stderr)")
+    }
+
+    @Test func versionIsPrinted() throws {
+        let version = try BuiltExecutable.run(["--version"])
+        #expect(version.status == 0 && version.stdout.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, "\(version.stdout)")
+    }
+
     @Test func badLineRejectsTheWholeBatchWithLineAndField() throws {
         try #require(FileManager.default.isExecutableFile(atPath: BuiltExecutable.proxyLedger), "build proxy-ledger first")
         let scratch = try TemporaryDirectory("cli-bad")

@@ -5,7 +5,10 @@ import Ledger
 /// The ledger directory option shared by every command that reads or writes a ledger.
 struct LedgerOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The ledger directory.", valueName: "dir"))
-    var ledger: String = ".proxy-ledger/ledger"
+    var ledger: String = LedgerOptions.defaultDirectory
+
+    /// The ledger every command uses without `--ledger`.
+    static let defaultDirectory = ".proxy-ledger/ledger"
 }
 
 /// How long a writing command waits for another writer of the same partition.

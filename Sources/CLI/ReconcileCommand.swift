@@ -49,7 +49,8 @@ struct ReconcileCommand: AsyncParsableCommand {
     enum SquidFormat: String, ExpressibleByArgument, CaseIterable { case auto, native, ledger }
     enum Buckets: String, ExpressibleByArgument, CaseIterable { case hour, day, both }
 
-    @Option(help: ArgumentHelp("The ledger directory (used when --db is not given).", valueName: "dir"))
+    @Option(help: ArgumentHelp(
+        "The ledger directory (used when --db is not given; default .proxy-ledger/ledger).", valueName: "dir"))
     var ledger: String?
     @Option(
         help: ArgumentHelp("The projection database: ours are read from it, theirs stored in it.", valueName: "file"))
@@ -76,8 +77,9 @@ struct ReconcileCommand: AsyncParsableCommand {
     @Option(help: "Which buckets to print.")
     var buckets: Buckets = .both
     @Option(
-        parsing: .unconditional, help: ArgumentHelp("Tolerance in percent for the 'within' column.", valueName: "pct"))
-    var tolerance: Double = 1
+        parsing: .unconditional,
+        help: ArgumentHelp("Tolerance in percent for the 'within' column (the same default as `report`).", valueName: "pct"))
+    var tolerance: Double = 0.5
     @Option(
         name: .customLong("fail-over"), parsing: .unconditional,
         help: ArgumentHelp("Exit 1 when a bucket's |delta %| exceeds this.", valueName: "pct"))
@@ -107,7 +109,6 @@ struct ReconcileCommand: AsyncParsableCommand {
         guard let offset = BucketGrid.parseOffset(utcOffset) else {
             throw ValidationError("--utc-offset must be Z or ±HH:MM")
         }
-        guard db != nil || ledger != nil else { throw ValidationError("give --db FILE or --ledger DIR for our side") }
         if let start = try parseInstant(from, option: "from"), let end = try parseInstant(to, option: "to"),
             start >= end
         {
@@ -178,7 +179,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             try InputFile.checkReadable(db, what: "the database")
             return try LedgerUsageReader.fromDatabase(db, from: window.from - padding, to: window.to)
         }
-        let ledger = ledger ?? ""
+        let ledger = ledger ?? LedgerOptions.defaultDirectory
         try InputFile.checkDirectory(ledger, what: "the ledger")
         return try LedgerUsageReader.fromLedger(ledger, from: window.from - padding, to: window.to)
     }

@@ -154,6 +154,16 @@ struct ReconcileExitCodeTests {
         #expect(whole.status == 0, "\(whole.stderr)")
     }
 
+    @Test("without --db or --ledger, ours come from the default ledger, like every other command")
+    func theDefaultLedgerIsUsed() throws {
+        let (scratch, _, log) = try ReconcileCommandTests.fixture(theirs: 1_000)
+        let missing = try BuiltExecutable.run(["reconcile", "--squid-log", log], directory: scratch.path)
+        #expect(missing.status == 66 && missing.stderr.contains(".proxy-ledger/ledger"), "\(missing.stderr)")
+        _ = try BuiltExecutable.run(["append"], stdin: [], directory: scratch.path)
+        let found = try BuiltExecutable.run(["reconcile", "--squid-log", log, "--format", "json"], directory: scratch.path)
+        #expect(found.status == 0 && found.stdout.contains("\"tolerance_percent\" : 0.5"), "\(found.stderr) \(found.stdout)")
+    }
+
     @Test("--help documents every exit status")
     func helpListsExitStatuses() throws {
         try #require(

@@ -43,13 +43,16 @@ public enum BuiltExecutable {
 
     /// Runs the executable to completion; returns exit status, stdout and stderr.
     ///
-    /// - Parameter environment: Variables set on top of this process's environment.
+    /// - Parameters:
+    ///   - environment: Variables set on top of this process's environment.
+    ///   - directory: The working directory; `nil` keeps this process's.
     public static func run(
-        _ arguments: [String], stdin: [UInt8] = [], environment: [String: String] = [:]
+        _ arguments: [String], stdin: [UInt8] = [], environment: [String: String] = [:], directory: String? = nil
     ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: proxyLedger)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// A rule of the metering listener that saves bandwidth: requests it matches are answered
-/// locally and never reach the gateway (settings file key `rules`, `docs/proxy.md`).
+/// locally (`block`) or sent straight to their target (`direct`), and never reach the gateway
+/// (settings file key `rules`, `docs/proxy.md`).
 ///
 /// ```json
 /// {"rules": [{"name": "no-video", "components": ["transcribe-worker"],
@@ -17,6 +18,9 @@ public struct TrafficRule: Sendable, Equatable {
         /// `403` from the proxy itself, with `X-Proxy-Ledger-Reason: blocked_by_rule`; nothing is
         /// billed, and a zero-byte event with `error_type` `blocked_by_rule` records the refusal.
         case block
+        /// The proxy connects to the target itself, bypassing the gateway: nothing is billed,
+        /// and the event (`proxied` false, with `rule`) keeps the bytes that crossed.
+        case direct
     }
 
     /// The rule's name, recorded on the events it refuses (`rule`).

@@ -46,6 +46,16 @@ import Testing
         #expect(https.targetAuthority == "[::1]:8443")
     }
 
+    @Test func aDirectRequestGoesOutInOriginFormWithoutProxyFields() throws {
+        let head = try ProxyRequestHead(parsing: Array(
+            "GET http://mirror.internal:8080/a/b?c=1 HTTP/1.1\r\nHost: mirror.internal:8080\r\nProxy-Authorization: Basic eA==\r\nProxy-Connection: keep-alive\r\n\r\n".utf8))
+        #expect(String(decoding: head.originFormRewritten(), as: UTF8.self)
+            == "GET /a/b?c=1 HTTP/1.1\r\nHost: mirror.internal:8080\r\nConnection: close\r\n\r\n")
+        #expect(head.targetPort == 8080)
+        let bare = try ProxyRequestHead(parsing: Array("GET http://h?x HTTP/1.1\r\n\r\n".utf8))
+        #expect(String(decoding: bare.originFormRewritten(), as: UTF8.self).hasPrefix("GET /?x HTTP/1.1\r\n"))
+    }
+
     @Test func anOpenListenerIsOnlyForLoopback() async {
         let upstream = try? MeteringUpstream(host: "127.0.0.1", port: 9, username: "u", password: "p")
         guard let upstream else { return }

@@ -75,6 +75,33 @@ import TestSupport
         }
     }
 
+    @Test(.enabled(if: LabSupport.unavailableReason == nil && ProxiedCurl.path != nil, "\(LabSupport.unavailableReason ?? "curl not found")"))
+    func aDirectRuleBypassesTheGatewayAndIsRecordedUnbilled() async throws {
+        try await ServeLab.with(videos: 1) { lab in
+            var settings = lab.settings()
+            settings.rules = [TrafficRule(name: "local-origin", components: ["my-scripts"], host: "127.0.0.1", action: .direct)]
+            let current = settings
+            let url = lab.lab.origin.url(for: "/captions/\(lab.lab.fixtures.videos[0].id).en.json3")
+            let runtime = try await ServeRuntime.start(options: try Self.options(lab), settings: { current }, logger: ServeLab.logger)
+            let codes = try await ServeLab.running(runtime) {
+                let proxy = "http://127.0.0.1:\(await runtime.sharedProxyListeningPort())"
+                return [
+                    try ProxiedCurl.run(proxy: proxy, user: "my-scripts:\(Self.token)", urls: [url]),
+                    try ProxiedCurl.run(proxy: proxy, user: "my-scripts:\(Self.token)", options: ["--proxytunnel"], urls: [url]),
+                    try ProxiedCurl.run(proxy: proxy, user: "other-team:\(Self.token)", urls: [url]),
+                ].flatMap(\.codes)
+            }
+            #expect(codes == ["200", "200", "200"])
+            let events = try ServeLab.events(in: lab.ledger)
+            let direct = events.filter { $0.component == "my-scripts" }
+            #expect(direct.count == 2 && direct.allSatisfy { !$0.proxied && $0.success && $0.extra["rule"] == .string("local-origin") })
+            #expect(direct.allSatisfy { ($0.responseBytes ?? 0) >= lab.lab.fixtures.videos[0].captionBytes }, "the bytes are still counted")
+            #expect(events.filter { $0.component == "other-team" }.allSatisfy { $0.proxied })
+            let logged = try await Self.squidBytes(lab, origin: "127.0.0.1:\(lab.lab.origin.port)", atLeast: 1)
+            #expect(logged.count == 1, "only the other team's request went through the gateway")
+        }
+    }
+
     @Test func anOpenListenerOffLoopbackIsRefused() throws {
         var options = ServeOptions(ledgerDirectory: "l", databasePath: "d", jobsDatabasePath: "j", outputDirectory: "o", ytDlpPath: "")
         options.sharedProxy = SharedProxyOptions(host: "0.0.0.0", port: 8899, access: .open)

@@ -97,6 +97,11 @@ final class LeaseState: Sendable {
         }
     }
 
+    /// Records the status of a `direct` tunnel that reached its target (the proxy answered 200).
+    func recordDirectTunnelOpened(exchange: Int) {
+        state.withLock { $0.usage.exchanges[exchange].status = 200 }
+    }
+
     /// Records a connection-level failure (refused, reset, timed out) unless one is recorded.
     func recordFailure(_ type: ProxyErrorType, exchange: Int) {
         state.withLock { state in

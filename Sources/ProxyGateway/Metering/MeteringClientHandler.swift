@@ -36,6 +36,8 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
     private var exchange: Int?
     /// Body bytes of a plain request still to forward; `nil` = unbounded (tunnel, chunked).
     private var bodyRemaining: Int?
+    /// A `direct` rule's tunnel: the proxy itself answers the CONNECT once the target is reached.
+    private var directTunnel = false
 
     init(environment: MeteringEnvironment) {
         self.environment = environment
@@ -146,13 +148,20 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
             refuse(head, context: context)
             return
         }
-        if let rule = shared.blockingRule(for: attribution, head: head) {
+        let rule = shared.rule(for: attribution, head: head)
+        if let rule, rule.action == .block {
+            shared.recordBlocked(attribution, head: head, rule: rule)
             environment.logger.info("metering: a rule blocked a request",
                 metadata: ["metering.rule": "\(rule.name)", "metering.target": "\(head.targetHost)"])
             replyLocally(LocalReply.blocked(by: rule.name), context: context)
             return
         }
         let registry = environment.registry
+        if let rule, rule.action == .direct {
+            let lease = shared.register(attribution, head: head, registry: registry, direct: rule)
+            open(head: head, lease: lease, direct: true, context: context)
+            return
+        }
         guard let limiter = shared.limiter else {
             open(head: head, lease: shared.register(attribution, head: head, registry: registry), context: context)
             return
@@ -186,8 +195,8 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
         replyLocally(LocalReply.authenticationRequired, context: context)
     }
 
-    /// Opens the exchange on `lease` and connects to the gateway.
-    private func open(head: ProxyRequestHead, lease: LeaseState, context: ChannelHandlerContext) {
+    /// Opens the exchange on `lease` and connects to the gateway, or with `direct` to the target.
+    private func open(head: ProxyRequestHead, lease: LeaseState, direct: Bool = false, context: ChannelHandlerContext) {
         guard let exchange = lease.openExchange(head: head, channel: context.channel) else {
             replyLocally(LocalReply.authenticationRequired, context: context)
             return
@@ -201,12 +210,26 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
         if !head.isTunnel {
             bodyRemaining = head.contentLength ?? (head.value(of: "Transfer-Encoding") == nil ? 0 : nil)
         }
-        connect(isTunnel: head.isTunnel, lease: lease, exchange: exchange, context: context)
+        guard direct else {
+            connect(isTunnel: head.isTunnel, lease: lease, exchange: exchange, context: context)
+            return
+        }
+        if case .connecting(_, let pending) = state {
+            let bytes = head.isTunnel ? [] : head.originFormRewritten()
+            state = .connecting(head: context.channel.allocator.buffer(bytes: bytes), pending: pending)
+        }
+        directTunnel = head.isTunnel
+        let host = head.targetHost.hasPrefix("[") ? String(head.targetHost.dropFirst().dropLast()) : head.targetHost
+        connect(isTunnel: head.isTunnel, lease: lease, exchange: exchange, to: (host, head.targetPort), context: context)
     }
 
-    private func connect(isTunnel: Bool, lease: LeaseState, exchange: Int, context: ChannelHandlerContext) {
+    /// Connects to `target`, the gateway unless given.
+    private func connect(
+        isTunnel: Bool, lease: LeaseState, exchange: Int, to target: (host: String, port: Int)? = nil,
+        context: ChannelHandlerContext
+    ) {
         let upstream = MeteringUpstreamHandler(
-            lease: lease, exchange: exchange, isTunnel: isTunnel, tracker: environment.tracker)
+            lease: lease, exchange: exchange, isTunnel: isTunnel, expectsReplyHead: !directTunnel, tracker: environment.tracker)
         let boundUpstream = NIOLoopBound(upstream, eventLoop: context.eventLoop)
         let boundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
         let tracker = environment.tracker
@@ -221,7 +244,7 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
                     try channel.pipeline.syncOperations.addHandler(boundUpstream.value)
                 }
             }
-            .connect(host: environment.upstream.host, port: environment.upstream.port)
+            .connect(host: target?.host ?? environment.upstream.host, port: target?.port ?? environment.upstream.port)
             .whenComplete { result in
                 switch result {
                 case .success(let channel): boundSelf.value.connected(channel: channel, upstream: boundUpstream.value)
@@ -237,7 +260,13 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
         }
         partner = upstream
         upstream.partner = self
-        upstream.writeToGateway(head)
+        if directTunnel {
+            if let lease, let exchange { lease.recordDirectTunnelOpened(exchange: exchange) }
+            partnerWrite(context.channel.allocator.buffer(bytes: LocalReply.connectionEstablished))
+            context.flush()
+        } else {
+            upstream.writeToGateway(head)
+        }
         state = .relaying
         for buffer in pending { forward(buffer) }
         upstream.partnerFlush()

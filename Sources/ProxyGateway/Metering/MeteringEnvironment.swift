@@ -79,6 +79,8 @@ enum LocalReply {
     /// `503` when no tunnel slot came free within the queue timeout (`--max-tunnels`).
     static let tooManyTunnels = make(
         503, "Service Unavailable", extra: "X-Proxy-Ledger-Reason: max_tunnels\r\nRetry-After: 1\r\n")
+    /// The reply to a CONNECT that a `direct` rule sent straight to its target.
+    static let connectionEstablished = Array("HTTP/1.1 200 Connection established\r\n\r\n".utf8)
     /// `403` for a request a ``TrafficRule`` blocks, naming the rule.
     static func blocked(by rule: String) -> [UInt8] {
         let name = String(rule.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.map(Character.init))

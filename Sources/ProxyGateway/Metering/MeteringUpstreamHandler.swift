@@ -25,11 +25,14 @@ final class MeteringUpstreamHandler: ChannelDuplexHandler, RelayEndpoint {
     private var replyHead: [UInt8]? = []
     private var closed = false
 
-    init(lease: LeaseState, exchange: Int, isTunnel: Bool, tracker: ChannelTracker) {
+    /// - Parameter expectsReplyHead: `false` for a `direct` tunnel, where the target's first bytes
+    ///   are already tunnelled data (the proxy answered the CONNECT itself).
+    init(lease: LeaseState, exchange: Int, isTunnel: Bool, expectsReplyHead: Bool = true, tracker: ChannelTracker) {
         self.lease = lease
         self.exchange = exchange
         self.isTunnel = isTunnel
         self.tracker = tracker
+        self.replyHead = expectsReplyHead ? [] : nil
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }

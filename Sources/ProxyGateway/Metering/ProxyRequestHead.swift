@@ -134,6 +134,28 @@ struct ProxyRequestHead: Sendable, Equatable {
         return Array(text.utf8)
     }
 
+    /// The head to send straight to the origin (a `direct` rule): the request line in origin-form
+    /// (`GET /path?query HTTP/1.1`, RFC 9112 §3.2.1), the fields without `Proxy-Authorization`
+    /// and the hop-by-hop ones, and `Connection: close`.
+    func originFormRewritten() -> [UInt8] {
+        var rest = Substring(target)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        let path = rest.firstIndex(where: { $0 == "/" || $0 == "?" }).map { String(rest[$0...]) } ?? "/"
+        let dropped: Set<String> = ["proxy-authorization", "proxy-connection", "connection", "keep-alive"]
+        var text = "\(method) \(path.hasPrefix("?") ? "/" + path : path) \(version)\r\n"
+        for field in fields where !dropped.contains(field.name.lowercased()) {
+            text += "\(field.name): \(field.value)\r\n"
+        }
+        text += "Connection: close\r\n\r\n"
+        return Array(text.utf8)
+    }
+
+    /// The target's port: the CONNECT port, or the URL's (80 for `http`, 443 for `https`).
+    var targetPort: Int {
+        let authority = targetAuthority
+        return authority.lastIndex(of: ":").flatMap { Int(authority[authority.index(after: $0)...]) } ?? 80
+    }
+
     /// The host of the target (without port), for logs and exchange records; never has userinfo.
     var targetHost: String {
         var rest = Substring(target)

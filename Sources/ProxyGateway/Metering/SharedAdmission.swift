@@ -15,11 +15,14 @@ struct SharedAdmission: Sendable {
     /// The current rules (read for every request, so a settings reload applies to the next one).
     var rules: @Sendable () -> [TrafficRule] = { [] }
 
-    /// The rule that refuses `attribution`'s request, if any; its zero-byte event is recorded.
-    func blockingRule(for attribution: OperationAttribution, head: ProxyRequestHead) -> TrafficRule? {
-        guard let rule = TrafficRule.first(
+    /// The first rule that applies to `attribution`'s request, if any.
+    func rule(for attribution: OperationAttribution, head: ProxyRequestHead) -> TrafficRule? {
+        TrafficRule.first(
             in: rules(), component: attribution.component, targetHost: head.targetHost, url: head.isTunnel ? nil : head.target)
-        else { return nil }
+    }
+
+    /// Records the zero-byte `blocked_by_rule` event of a request `rule` refused.
+    func recordBlocked(_ attribution: OperationAttribution, head: ProxyRequestHead, rule: TrafficRule) {
         var event = attribution.event(timestamp: .now, durationMS: 0, success: false, proxied: false)
         event.errorType = .blockedByRule
         event.requestBytes = 0
@@ -30,7 +33,6 @@ struct SharedAdmission: Sendable {
         event.extra["target_host"] = .string(head.targetAuthority)
         event.extra["method"] = .string(head.method)
         record(event)
-        return rule
     }
 
     /// Who the client's traffic is for, or `nil` when its credentials fail the check (answer `407`).
@@ -47,9 +49,11 @@ struct SharedAdmission: Sendable {
     }
 
     /// A lease of its own for one admitted client connection; when its exchange ends, the event
-    /// is recorded and `slot` (the tunnel slot it holds, if any) is released.
+    /// is recorded and `slot` (the tunnel slot it holds, if any) is released. With `direct` (a
+    /// `direct` rule), the event says `proxied` false and names the rule.
     func register(
-        _ attribution: OperationAttribution, head: ProxyRequestHead, registry: LeaseRegistry, slot: TunnelLimiter? = nil
+        _ attribution: OperationAttribution, head: ProxyRequestHead, registry: LeaseRegistry, slot: TunnelLimiter? = nil,
+        direct: TrafficRule? = nil
     ) -> LeaseState {
         let target = head.targetAuthority
         let record = record
@@ -57,7 +61,12 @@ struct SharedAdmission: Sendable {
             lease.end()
             registry.remove(lease)
             slot?.release()
-            record(Self.event(of: lease, target: target))
+            var event = Self.event(of: lease, target: target)
+            if let direct {
+                event.proxied = false
+                event.extra["rule"] = .string(direct.name)
+            }
+            record(event)
         }
     }
 

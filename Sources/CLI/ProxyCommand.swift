@@ -80,7 +80,9 @@ struct ProxyCommand: AsyncParsableCommand {
 
             --max-tunnels N keeps at most N exchanges open to the gateway (a plan's concurrency \
             limit); more clients wait up to --queue-timeout, then get 503 with \
-            X-Proxy-Ledger-Reason: max_tunnels, and nothing is forwarded.
+            X-Proxy-Ledger-Reason: max_tunnels, and nothing is forwarded. Rules in the \
+            settings file (key "rules", docs/proxy.md) block a host or URL (403, a zero-byte \
+            blocked_by_rule event, nothing billed) or send it direct, bypassing the gateway.
 
             The projector keeps the projection (--db) within a second of the ledger. With \
             --http-listen, /healthz, /readyz, /metrics and /debug/proxy are served as by `serve`. \

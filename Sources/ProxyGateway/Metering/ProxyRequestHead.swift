@@ -88,21 +88,25 @@ struct ProxyRequestHead: Sendable, Equatable {
     }
 
     /// The target's `host:port`: the CONNECT target as sent, or for an absolute URL its host and
-    /// port (80 for `http`, 443 for `https` when none is given).
-    var targetAuthority: String {
-        if isTunnel { return target }
-        let port = Self.explicitPort(of: target) ?? (target.lowercased().hasPrefix("https://") ? 443 : 80)
-        return "\(targetHost):\(port)"
+    /// ``targetPort``.
+    var targetAuthority: String { isTunnel ? target : "\(targetHost):\(targetPort)" }
+
+    /// The target's port: the CONNECT port, or the URL's (80 for `http`, 443 for `https` when
+    /// none is given).
+    var targetPort: Int {
+        var rest = authority
+        if let close = rest.lastIndex(of: "]") { rest = rest[rest.index(after: close)...] }
+        if let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]) { return port }
+        return target.lowercased().hasPrefix("https://") ? 443 : 80
     }
 
-    private static func explicitPort(of url: String) -> Int? {
-        var rest = Substring(url)
+    /// The authority part of the target: after the scheme, before the path, without userinfo.
+    private var authority: Substring {
+        var rest = Substring(target)
         if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
         if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<slash] }
         if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
-        if let close = rest.lastIndex(of: "]") { rest = rest[rest.index(after: close)...] }
-        guard let colon = rest.lastIndex(of: ":") else { return nil }
-        return Int(rest[rest.index(after: colon)...])
+        return rest
     }
 
     /// The declared `Content-Length` of a request body, or `nil` when absent, chunked or invalid.
@@ -122,12 +126,7 @@ struct ProxyRequestHead: Sendable, Equatable {
     /// - Parameter authorization: The full value, e.g. `Basic dXNlcjpwYXNz`. Contains a secret.
     /// - Returns: The bytes of the rewritten head, ending with `\r\n\r\n`.
     func rewritten(authorization: String) -> [UInt8] {
-        var dropped: Set<String> = ["proxy-authorization"]
-        if !isTunnel { dropped.formUnion(["proxy-connection", "connection", "keep-alive"]) }
-        var text = "\(method) \(target) \(version)\r\n"
-        for field in fields where !dropped.contains(field.name.lowercased()) {
-            text += "\(field.name): \(field.value)\r\n"
-        }
+        var text = headText(requestTarget: target, dropping: isTunnel ? ["proxy-authorization"] : Self.droppedForOrigin)
         text += "Proxy-Authorization: \(authorization)\r\n"
         if !isTunnel { text += "Connection: close\r\n" }
         text += "\r\n"
@@ -141,27 +140,26 @@ struct ProxyRequestHead: Sendable, Equatable {
         var rest = Substring(target)
         if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
         let path = rest.firstIndex(where: { $0 == "/" || $0 == "?" }).map { String(rest[$0...]) } ?? "/"
-        let dropped: Set<String> = ["proxy-authorization", "proxy-connection", "connection", "keep-alive"]
-        var text = "\(method) \(path.hasPrefix("?") ? "/" + path : path) \(version)\r\n"
-        for field in fields where !dropped.contains(field.name.lowercased()) {
-            text += "\(field.name): \(field.value)\r\n"
-        }
-        text += "Connection: close\r\n\r\n"
-        return Array(text.utf8)
+        let text = headText(requestTarget: path.hasPrefix("?") ? "/" + path : path, dropping: Self.droppedForOrigin)
+        return Array((text + "Connection: close\r\n\r\n").utf8)
     }
 
-    /// The target's port: the CONNECT port, or the URL's (80 for `http`, 443 for `https`).
-    var targetPort: Int {
-        let authority = targetAuthority
-        return authority.lastIndex(of: ":").flatMap { Int(authority[authority.index(after: $0)...]) } ?? 80
+    /// The client's `Proxy-Authorization` and the hop-by-hop fields (RFC 9110 §7.6.1), lowercased.
+    private static let droppedForOrigin: Set<String> = ["proxy-authorization", "proxy-connection", "connection", "keep-alive"]
+
+    /// The request line with `requestTarget`, and every field whose lowercased name is not in
+    /// `dropping`, each ending with CRLF (no final empty line).
+    private func headText(requestTarget: String, dropping: Set<String>) -> String {
+        var text = "\(method) \(requestTarget) \(version)\r\n"
+        for field in fields where !dropping.contains(field.name.lowercased()) {
+            text += "\(field.name): \(field.value)\r\n"
+        }
+        return text
     }
 
     /// The host of the target (without port), for logs and exchange records; never has userinfo.
     var targetHost: String {
-        var rest = Substring(target)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
-        if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<slash] }
-        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        var rest = authority
         if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") { return String(rest[...close]) }
         if let colon = rest.lastIndex(of: ":") { rest = rest[..<colon] }
         return String(rest)

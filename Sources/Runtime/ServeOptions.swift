@@ -1,6 +1,7 @@
 import Foundation
 import Jobs
 import Ledger
+import ProxyGateway
 
 /// Everything `serve` (and `demo`, which runs the same composition on the lab) is configured
 /// with, apart from the proxy settings. Paths may be relative to the working directory.
@@ -76,9 +77,9 @@ public struct ServeOptions: Sendable {
     /// - Throws: ``RuntimeError`` `.invalidConfiguration` for a non-loopback bind without a
     ///   token (of the HTTP API or of an open shared metering listener), an empty token, or a grace or lease that is not positive.
     public func validate() throws {
-        if let sharedProxy, case .open = sharedProxy.access, !Self.loopbackHosts.contains(sharedProxy.host) {
+        if let sharedProxy, case .open = sharedProxy.access, !MeteringProxy.isLoopback(sharedProxy.host) {
             throw RuntimeError(.invalidConfiguration,
-                "a metering listener on \(sharedProxy.host) would let anyone who reaches it spend the gateway's bandwidth: give --access-token-file FILE, or listen on 127.0.0.1 with --no-auth")
+                "--no-auth only works on a loopback address: a metering listener on \(sharedProxy.host) would let anyone who reaches it spend the gateway's bandwidth; give --access-token-file FILE, or listen on 127.0.0.1")
         }
         if servesHTTP, !Self.loopbackHosts.contains(listenHost), authToken == nil {
             throw RuntimeError(.invalidConfiguration,

@@ -37,15 +37,24 @@ import TestSupport
 
     /// Waits for the demo's "serving at URL" line (at most 3 minutes, or until the demo exits).
     static func servingURL(in log: String, process: Process) async throws -> String {
-        let deadline = ContinuousClock.now + .seconds(180)
+        try await ChildLog.loopbackURL(after: "serving at ", in: log, process: process, timeout: .seconds(180))
+    }
+}
+
+/// The log file of a child process a test started.
+enum ChildLog {
+    /// The `http://127.0.0.1:PORT` that follows `label` in `log`, polled until the line appears,
+    /// the process exits, or `timeout` passes (then the log is recorded as an issue).
+    static func loopbackURL(after label: String, in log: String, process: Process, timeout: Duration) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"serving at (http://127\.0\.0\.1:\d+)"#, options: .regularExpression) {
-                return String(text[range].dropFirst("serving at ".count))
+            if let range = text.range(of: label + #"(http://127\.0\.0\.1:\d+)"#, options: .regularExpression) {
+                return String(text[range].dropFirst(label.count))
             }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(100))
         }
-        Issue.record("the demo never said it was serving: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        Issue.record("the child never wrote \"\(label)URL\": \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         throw CancellationError()
     }
 }

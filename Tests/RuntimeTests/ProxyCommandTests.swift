@@ -70,15 +70,6 @@ import TestSupport
 
     /// Waits for the "metering proxy on URL" line (at most 60 s, or until the process exits).
     static func proxyURL(in log: String, process: Process) async throws -> String {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while process.isRunning, ContinuousClock.now < deadline {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"metering proxy on (http://127\.0\.0\.1:\d+)"#, options: .regularExpression) {
-                return String(text[range].dropFirst("metering proxy on ".count))
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("proxy never said where it listens: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-        throw CancellationError()
+        try await ChildLog.loopbackURL(after: "metering proxy on ", in: log, process: process, timeout: .seconds(60))
     }
 }

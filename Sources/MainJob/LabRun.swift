@@ -146,6 +146,7 @@ public enum LabRun {
             group.addTask {
                 let jobs = try await waitUntilSettled(enqueued, store: runtime.jobs)
                 if let keepServing, !Task.isCancelled {
+                    await runtime.projectionCatchesUp()  // so /debug/proxy already shows every job
                     keepServing("http://127.0.0.1:\(await runtime.listeningPort())")
                 } else {
                     await runtime.triggerGracefulShutdown()

@@ -118,6 +118,16 @@ public final class ServeRuntime: Sendable {
     /// How far the projection is behind the ledger, as of the projector's last pass.
     public var projectorStatus: ProjectorStatus { state.projector.value.withLock { $0 } }
 
+    /// Returns once the projection holds every event the ledger had acknowledged when it was
+    /// called (the projector's passes bring it there within about a second), or when the task is
+    /// cancelled. Polls the projection's checkpoint every 50 ms.
+    public func projectionCatchesUp() async {
+        let head = writer.nextSequence
+        while !Task.isCancelled, ((try? projection.checkpoints())?[projector.partition] ?? 0) < head {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// The HTTP server's port once it listens (the chosen one when ``ServeOptions/listenPort`` is 0).
     public func listeningPort() async -> Int { await httpPort.value() }
 

@@ -28,6 +28,7 @@ import TestSupport
                 return [plain, tunnel, refused]
             }
             #expect(results[0].codes == ["200", "200"] && results[1].codes == ["200"], "\(results)")
+            #expect(results[0].connects == ["1", "0"], "curl sends the second request on the same connection")
             #expect(results[2].codes == ["407"], "a wrong token gets 407")
 
             let events = try ServeLab.events(in: lab.ledger)
@@ -40,6 +41,34 @@ import TestSupport
 
             let logged = try await Self.squidBytes(lab, origin: "127.0.0.1:\(lab.lab.origin.port)", atLeast: 3)
             #expect(logged.count == 3, "the refused client never reached the gateway")
+            #expect(logged.reduce(0, +) == events.reduce(0) { $0 + ($1.requestBytes ?? 0) + ($1.responseBytes ?? 0) })
+        }
+    }
+
+    @Test(.enabled(if: LabSupport.unavailableReason == nil && ProxiedCurl.path != nil, "\(LabSupport.unavailableReason ?? "curl not found")"))
+    func aKeptAliveConnectionCarriesManyRequestsEachItsOwnEvent() async throws {
+        try await ServeLab.with(videos: 1) { lab in
+            let video = lab.lab.fixtures.videos[0]
+            let caption = lab.lab.origin.url(for: "/captions/\(video.id).en.json3")
+            let missing = lab.lab.origin.url(for: "/no-such-file")
+            let runtime = try await ServeRuntime.start(options: try Self.options(lab), settings: { lab.settings() }, logger: ServeLab.logger)
+            let (get, head) = try await ServeLab.running(runtime) {
+                let proxy = "http://127.0.0.1:\(await runtime.sharedProxyListeningPort())"
+                let user = "my-scripts/keep-alive:\(Self.token)"
+                return (
+                    try ProxiedCurl.run(proxy: proxy, user: user, urls: [caption, missing, caption]),
+                    try ProxiedCurl.run(proxy: proxy, user: user, options: ["--head"], urls: [caption, caption])
+                )
+            }
+            #expect(get.codes == ["200", "404", "200"] && head.codes == ["200", "200"], "\(get) \(head)")
+            #expect(get.connects == ["1", "0", "0"] && head.connects == ["1", "0"], "one client connection each")
+            let events = try ServeLab.events(in: lab.ledger)
+            #expect(events.count == 5, "one event per request, not per connection")
+            #expect(events.map(\.httpStatus) == [200, 404, 200, 200, 200])
+            #expect(events.filter { $0.extra["method"] == .string("GET") && $0.httpStatus == 200 }
+                .allSatisfy { ($0.responseBytes ?? 0) > video.captionBytes })
+            let logged = try await Self.squidBytes(lab, origin: "127.0.0.1:\(lab.lab.origin.port)", atLeast: 5)
+            #expect(logged.count == 5)
             #expect(logged.reduce(0, +) == events.reduce(0) { $0 + ($1.requestBytes ?? 0) + ($1.responseBytes ?? 0) })
         }
     }
@@ -140,11 +169,14 @@ enum ProxiedCurl {
     }
 
     /// Runs `curl --silent --proxy PROXY --proxy-user USER [OPTIONS] URL…`, discarding the bodies;
-    /// returns its status and the HTTP codes of its transfers in order.
-    static func run(proxy: String, user: String, options: [String] = [], urls: [String]) throws -> (status: Int32, codes: [String]) {
+    /// returns its status, the HTTP codes of its transfers in order, and for each transfer the
+    /// connections curl opened for it (`%{num_connects}`: 0 when it reused the previous one).
+    static func run(proxy: String, user: String, options: [String] = [], urls: [String]) throws
+        -> (status: Int32, codes: [String], connects: [String])
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path ?? "/usr/bin/curl")
-        process.arguments = ["--silent", "--max-time", "60", "-w", "%{http_code}\\n", "--proxy", proxy, "--proxy-user", user]
+        process.arguments = ["--silent", "--max-time", "60", "-w", "%{http_code} %{num_connects}\\n", "--proxy", proxy, "--proxy-user", user]
             + options + urls.flatMap { ["-o", "/dev/null", $0] }
         let output = Pipe()
         process.standardOutput = output
@@ -152,6 +184,7 @@ enum ProxiedCurl {
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init))
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        return (process.terminationStatus, lines.map { $0.first ?? "" }, lines.map { $0.last ?? "" })
     }
 }

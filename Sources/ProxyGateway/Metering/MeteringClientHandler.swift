@@ -38,6 +38,15 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
     private var bodyRemaining: Int?
     /// A `direct` rule's tunnel: the proxy itself answers the CONNECT once the target is reached.
     private var directTunnel = false
+    /// Whether the current plain request's client keeps its connection for another request.
+    private var keepsConnection = false
+    /// Client bytes after the current request's body: the start of its next request.
+    private var nextRequest: [UInt8] = []
+    /// Counts the waits for a kept connection's next request, so a stale idle timer does nothing.
+    private var idleWaits = 0
+
+    /// How long a kept connection may wait for its next request before the proxy closes it.
+    static let keptConnectionIdleTimeout = TimeAmount.seconds(60)
 
     init(environment: MeteringEnvironment) {
         self.environment = environment
@@ -51,17 +60,10 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
+        let buffer = unwrapInboundIn(data)
         switch state {
-        case .readingHead(var bytes):
-            bytes += buffer.readBytes(length: buffer.readableBytes) ?? []
-            guard let end = headEnd(in: bytes) else {
-                if bytes.count > Self.maximumHeadBytes { replyLocally(LocalReply.badRequest, context: context) }
-                else { state = .readingHead(bytes) }
-                return
-            }
-            let rest = context.channel.allocator.buffer(bytes: bytes[end...])
-            startExchange(head: bytes[..<end], rest: rest, context: context)
+        case .readingHead(let bytes):
+            readHead(bytes + buffer.readableBytesView, context: context)
         case .connecting(let head, var pending):
             pending.append(buffer)
             state = .connecting(head: head, pending: pending)
@@ -70,6 +72,17 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
         case .closed:
             break
         }
+    }
+
+    /// Starts the exchange once `bytes` hold a whole request head.
+    private func readHead(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        guard let end = headEnd(in: bytes) else {
+            if bytes.count > Self.maximumHeadBytes { replyLocally(LocalReply.badRequest, context: context) }
+            else { state = .readingHead(bytes) }
+            return
+        }
+        let rest = context.channel.allocator.buffer(bytes: bytes[end...])
+        startExchange(head: bytes[..<end], rest: rest, context: context)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -113,6 +126,43 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
     func partnerWrite(_ buffer: ByteBuffer) { context?.write(wrapOutboundOut(buffer), promise: nil) }
 
     var relayContext: ChannelHandlerContext? { context }
+
+    /// The gateway side closed: the exchange is over. A kept connection waits for the client's
+    /// next request (see ``ClientKeepAlive``); any other is closed once the reply is flushed.
+    func exchangeEnded(clientKeepsConnection: Bool) {
+        guard clientKeepsConnection, keepsConnection, case .relaying = state, let context, context.channel.isActive else {
+            partnerCloseFully()
+            return
+        }
+        context.flush()
+        partner = nil
+        lease = nil
+        exchange = nil
+        bodyRemaining = nil
+        keepsConnection = false
+        let next = nextRequest
+        nextRequest = []
+        readHead(next, context: context)
+        closeWhenIdle(context: context)
+        if pendingRead, case .readingHead = state {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    /// Closes the connection if no byte of its next request arrives within
+    /// ``keptConnectionIdleTimeout``.
+    private func closeWhenIdle(context: ChannelHandlerContext) {
+        idleWaits += 1
+        let wait = idleWaits
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: Self.keptConnectionIdleTimeout) {
+            let handler = bound.value
+            guard handler.idleWaits == wait, case .readingHead(let bytes) = handler.state, bytes.isEmpty else { return }
+            handler.state = .closed
+            handler.context?.close(promise: nil)
+        }
+    }
 
     // MARK: Exchange set-up
 
@@ -209,9 +259,10 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
         }
         if !head.isTunnel {
             bodyRemaining = head.contentLength ?? (head.value(of: "Transfer-Encoding") == nil ? 0 : nil)
+            keepsConnection = head.keepsClientConnection
         }
         guard direct else {
-            connect(isTunnel: head.isTunnel, lease: lease, exchange: exchange, context: context)
+            connect(head, lease: lease, exchange: exchange, context: context)
             return
         }
         if case .connecting(_, let pending) = state {
@@ -220,16 +271,17 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
         }
         directTunnel = head.isTunnel
         let host = head.targetHost.hasPrefix("[") ? String(head.targetHost.dropFirst().dropLast()) : head.targetHost
-        connect(isTunnel: head.isTunnel, lease: lease, exchange: exchange, to: (host, head.targetPort), context: context)
+        connect(head, lease: lease, exchange: exchange, to: (host, head.targetPort), context: context)
     }
 
     /// Connects to `target`, the gateway unless given.
     private func connect(
-        isTunnel: Bool, lease: LeaseState, exchange: Int, to target: (host: String, port: Int)? = nil,
+        _ head: ProxyRequestHead, lease: LeaseState, exchange: Int, to target: (host: String, port: Int)? = nil,
         context: ChannelHandlerContext
     ) {
         let upstream = MeteringUpstreamHandler(
-            lease: lease, exchange: exchange, isTunnel: isTunnel, expectsReplyHead: !directTunnel, tracker: environment.tracker)
+            lease: lease, exchange: exchange, isTunnel: head.isTunnel, expectsReplyHead: !directTunnel,
+            keepAliveMethod: keepsConnection ? head.method : nil, tracker: environment.tracker)
         let boundUpstream = NIOLoopBound(upstream, eventLoop: context.eventLoop)
         let boundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
         let tracker = environment.tracker
@@ -287,16 +339,27 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
         if let context { replyLocally(LocalReply.badGateway, context: context) }
     }
 
-    /// Forwards client bytes to the gateway, cutting a plain request's body at its length.
+    /// Forwards client bytes to the gateway, cutting a plain request's body at its length; on a
+    /// kept connection what follows is kept as the next request.
     private func forward(_ buffer: ByteBuffer) {
         var buffer = buffer
         if let remaining = bodyRemaining {
             let count = min(remaining, buffer.readableBytes)
             bodyRemaining = remaining - count
-            guard count > 0, let slice = buffer.readSlice(length: count) else { return }
-            buffer = slice
+            let body = buffer.readSlice(length: count)
+            if keepsConnection, buffer.readableBytes > 0 { keepNextRequest(buffer) }
+            guard count > 0, let body else { return }
+            buffer = body
         }
         partner?.writeToGateway(buffer)
+    }
+
+    private func keepNextRequest(_ buffer: ByteBuffer) {
+        nextRequest += buffer.readableBytesView
+        if nextRequest.count > Self.maximumHeadBytes {  // too much pipelined: close after this reply
+            keepsConnection = false
+            nextRequest = []
+        }
     }
 
     private func replyLocally(_ bytes: [UInt8], context: ChannelHandlerContext) {

@@ -24,15 +24,28 @@ final class MeteringUpstreamHandler: ChannelDuplexHandler, RelayEndpoint {
     var pendingRead = false
     private var replyHead: [UInt8]? = []
     private var closed = false
+    /// The request's method while the client keeps its connection (see ``ClientKeepAlive``):
+    /// the reply head is held until complete, then relayed without its hop-by-hop fields.
+    private let keepAliveMethod: String?
+    private var heldReplyHead: [UInt8] = []
+    /// The relayed reply body, once its head went to the client of a kept connection.
+    private var replyBody: ReplyBodyTracker?
 
-    /// - Parameter expectsReplyHead: `false` for a `direct` tunnel, where the target's first bytes
-    ///   are already tunnelled data (the proxy answered the CONNECT itself).
-    init(lease: LeaseState, exchange: Int, isTunnel: Bool, expectsReplyHead: Bool = true, tracker: ChannelTracker) {
+    /// - Parameters:
+    ///   - expectsReplyHead: `false` for a `direct` tunnel, where the target's first bytes are
+    ///     already tunnelled data (the proxy answered the CONNECT itself).
+    ///   - keepAliveMethod: The plain request's method when the client asked to keep its
+    ///     connection open for more requests, else `nil`.
+    init(
+        lease: LeaseState, exchange: Int, isTunnel: Bool, expectsReplyHead: Bool = true, keepAliveMethod: String? = nil,
+        tracker: ChannelTracker
+    ) {
         self.lease = lease
         self.exchange = exchange
         self.isTunnel = isTunnel
         self.tracker = tracker
         self.replyHead = expectsReplyHead ? [] : nil
+        self.keepAliveMethod = isTunnel ? nil : keepAliveMethod
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -54,7 +67,36 @@ final class MeteringUpstreamHandler: ChannelDuplexHandler, RelayEndpoint {
                 replyHead = head.count >= Self.maximumReplyHeadBytes ? nil : head
             }
         }
-        partner?.partnerWrite(buffer)
+        relay(buffer)
+    }
+
+    /// Passes reply bytes to the client; for a kept client connection, the head once complete
+    /// and rewritten, and the body through ``replyBody``.
+    private func relay(_ buffer: ByteBuffer) {
+        guard let method = keepAliveMethod, replyBody == nil else {
+            replyBody?.add(buffer.readableBytesView)
+            partner?.partnerWrite(buffer)
+            return
+        }
+        heldReplyHead += buffer.readableBytesView
+        guard let end = headEnd(in: heldReplyHead) else {
+            if heldReplyHead.count > Self.maximumReplyHeadBytes { passHeldBytes(as: ReplyBodyTracker(framing: .untilClose)) }
+            return
+        }
+        let reply = ClientKeepAlive(replyHead: heldReplyHead[..<end], requestMethod: method)
+        let rest = heldReplyHead[end...]
+        heldReplyHead = reply?.head ?? Array(heldReplyHead[..<end])
+        var body = ReplyBodyTracker(framing: reply?.framing ?? .untilClose)
+        body.add(rest)
+        heldReplyHead += rest
+        passHeldBytes(as: body)
+    }
+
+    private func passHeldBytes(as body: ReplyBodyTracker) {
+        replyBody = body
+        guard let context else { return }
+        partner?.partnerWrite(context.channel.allocator.buffer(bytes: heldReplyHead))
+        heldReplyHead = []
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -63,12 +105,16 @@ final class MeteringUpstreamHandler: ChannelDuplexHandler, RelayEndpoint {
 
     func channelInactive(context: ChannelHandlerContext) {
         finishExchange()
-        partner?.partnerCloseFully()
+        if !heldReplyHead.isEmpty { passHeldBytes(as: ReplyBodyTracker(framing: .untilClose)) }
+        partner?.exchangeEnded(clientKeepsConnection: replyBody?.isComplete ?? false)
         context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed { partner?.partnerWriteEOF() }
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The reply is over. A kept client connection stays open for the next request.
+            if keepAliveMethod != nil { context.close(promise: nil) } else { partner?.partnerWriteEOF() }
+        }
         context.fireUserInboundEventTriggered(event)
     }
 

@@ -115,13 +115,24 @@ struct ProxyRequestHead: Sendable, Equatable {
         return Int(text).flatMap { $0 >= 0 ? $0 : nil }
     }
 
+    /// Whether the client may send another request on this connection after this one's reply
+    /// (RFC 9112 §9.3): a plain `HTTP/1.1` request without `close` in `Connection` or
+    /// `Proxy-Connection`, and with a body the proxy can find the end of (a `Content-Length`, or
+    /// none).
+    var keepsClientConnection: Bool {
+        guard !isTunnel, version == "HTTP/1.1", contentLength != nil || value(of: "Transfer-Encoding") == nil else { return false }
+        let tokens = fields.filter { ["connection", "proxy-connection"].contains($0.name.lowercased()) }
+            .flatMap { $0.value.lowercased().split(separator: ",") }
+        return !tokens.contains { $0.trimmingCharacters(in: .whitespaces) == "close" }
+    }
+
     /// The head to send upstream: the same request line and fields, without the client's
     /// `Proxy-Authorization`, with the gateway's `Proxy-Authorization` added.
     ///
     /// For a plain (non-CONNECT) request the hop-by-hop fields `Proxy-Connection`, `Connection`
-    /// and `Keep-Alive` (RFC 9110 §7.6.1) are replaced by `Connection: close`, so every client
+    /// and `Keep-Alive` (RFC 9110 §7.6.1) are replaced by `Connection: close`, so every gateway
     /// connection carries exactly one request and each request is attributed to the token that
-    /// authorised it.
+    /// authorised it (the client's connection may still carry several: ``ClientKeepAlive``).
     ///
     /// - Parameter authorization: The full value, e.g. `Basic dXNlcjpwYXNz`. Contains a secret.
     /// - Returns: The bytes of the rewritten head, ending with `\r\n\r\n`.

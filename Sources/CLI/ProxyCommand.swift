@@ -19,13 +19,24 @@ struct SharedListenerOptions: ParsableArguments {
         "At most N tunnels open to the gateway at once; more clients wait up to --queue-timeout, then get 503.", valueName: "n"))
     var maxTunnels: Int?
 
-    @Option(help: ArgumentHelp("Seconds a client waits for a tunnel slot (with --max-tunnels).", valueName: "seconds"))
-    var queueTimeout: Double = 30
+    @Option(help: ArgumentHelp("Seconds a client waits for a tunnel slot (with --max-tunnels; default 30).", valueName: "seconds"))
+    var queueTimeout: Double?
+
+    /// The queue timeout when `--queue-timeout` is not given, in seconds.
+    static let defaultQueueTimeout = 30.0
 
     func validate() throws {
         if noAuth, accessTokenFile != nil { throw ValidationError("give either --access-token-file or --no-auth, not both") }
         if let maxTunnels, maxTunnels < 1 || maxTunnels > 100_000 { throw ValidationError("--max-tunnels must be 1 to 100000") }
-        guard queueTimeout >= 0, queueTimeout <= 3_600 else { throw ValidationError("--queue-timeout must be 0 to 3600 seconds") }
+        if let queueTimeout, queueTimeout < 0 || queueTimeout > 3_600 {
+            throw ValidationError("--queue-timeout must be 0 to 3600 seconds")
+        }
+    }
+
+    /// The listener flags given on the command line, as typed (for `serve` without `--proxy-listen`).
+    var givenFlags: [String] {
+        [(accessTokenFile != nil, "--access-token-file"), (noAuth, "--no-auth"), (maxTunnels != nil, "--max-tunnels"),
+         (queueTimeout != nil, "--queue-timeout")].filter(\.0).map(\.1)
     }
 
     /// The listener's options for `HOST:PORT`.
@@ -33,7 +44,7 @@ struct SharedListenerOptions: ParsableArguments {
         let (host, port) = try ServeCommand.parseListen(listen)
         var options = SharedProxyOptions(host: host, port: port, access: try access())
         options.maxTunnels = maxTunnels
-        options.queueTimeout = .milliseconds(Int64(queueTimeout * 1_000))
+        options.queueTimeout = .milliseconds(Int64((queueTimeout ?? Self.defaultQueueTimeout) * 1_000))
         return options
     }
 

@@ -82,6 +82,11 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try Self.parseListen(listen)
         if let proxyListen { _ = try Self.parseListen(proxyListen) }
+        let listenerFlags = proxyListener.givenFlags
+        if proxyListen == nil, !listenerFlags.isEmpty {
+            throw ValidationError(
+                "\(listenerFlags.joined(separator: ", ")) configure the metering listener; add --proxy-listen HOST:PORT to start it")
+        }
         guard shutdownGrace >= 0, shutdownGrace <= 86_400 else { throw ValidationError("--shutdown-grace must be 0 to 86400 seconds") }
         guard retentionDays >= 0, retentionDays <= 36_500 else { throw ValidationError("--retention-days must be 0 to 36500") }
         guard lease >= 1, lease <= 86_400 else { throw ValidationError("--lease must be 1 to 86400 seconds") }

@@ -30,7 +30,10 @@ public struct TrafficRule: Sendable, Equatable {
     /// The host glob, e.g. `*.googlevideo.com`.
     public var host: String?
     /// The URL regular expression (plain HTTP only).
-    public var url: String?
+    public var url: String? { didSet { urlPattern = url.flatMap(URLPattern.init) } }
+    /// `url` compiled once, not per request; `nil` when it does not compile (``SettingsFile``
+    /// refuses such a rule).
+    private var urlPattern: URLPattern?
     /// What a match gets.
     public var action: Action
 
@@ -41,6 +44,7 @@ public struct TrafficRule: Sendable, Equatable {
         self.host = host
         self.url = url
         self.action = action
+        urlPattern = url.flatMap(URLPattern.init)
     }
 
     /// Whether the rule applies to `component`'s request for `targetHost` (and, for a plain
@@ -48,8 +52,8 @@ public struct TrafficRule: Sendable, Equatable {
     public func matches(component: String, targetHost: String, url requestURL: String?) -> Bool {
         if let components, !components.contains(component) { return false }
         if let host { return Self.glob(host.lowercased(), matches: targetHost.lowercased()) }
-        guard let url, let requestURL, let regex = try? Regex(url) else { return false }
-        return (try? regex.firstMatch(in: requestURL)) != nil
+        guard let urlPattern, let requestURL else { return false }
+        return (try? urlPattern.regex.firstMatch(in: requestURL)) != nil
     }
 
     /// The first rule of `rules` that applies, or `nil`.
@@ -80,4 +84,21 @@ public struct TrafficRule: Sendable, Equatable {
         while p < pattern.count, pattern[p] == "*" { p += 1 }
         return p == pattern.count
     }
+}
+
+/// A compiled URL expression; two are equal when their sources are.
+///
+/// `@unchecked Sendable`: a `Regex` is an immutable value whose compiled program is built once,
+/// atomically; only its match results (`AnyRegexOutput`, made per call) hold non-Sendable values.
+private struct URLPattern: @unchecked Sendable, Equatable {
+    let source: String
+    let regex: Regex<AnyRegexOutput>
+
+    init?(_ source: String) {
+        guard let regex = try? Regex(source) else { return nil }
+        self.source = source
+        self.regex = regex
+    }
+
+    static func == (lhs: Self, rhs: Self) -> Bool { lhs.source == rhs.source }
 }

@@ -59,6 +59,12 @@ import TestSupport
         #expect(both.status == 64, "\(both.stderr)")
     }
 
+    @Test func serveRefusesListenerFlagsWithoutProxyListen() throws {
+        let result = try BuiltExecutable.run(["serve", "--max-tunnels", "4", "--no-auth", "--ledger", "/nonexistent/l"])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("--no-auth, --max-tunnels configure the metering listener; add --proxy-listen"), "\(result.stderr)")
+    }
+
     static let token = "cli-access-token-\(UUID().uuidString.prefix(8))"
 
     static func tokenFile(in directory: String, mode: Int) throws -> String {

@@ -36,10 +36,17 @@ $(PROM_PARSER): $(YTDLP)
 	$(VENV)/bin/pip install -q --disable-pip-version-check prometheus_client
 	@touch $@
 
+# youtube-transcript-api, a client the proxy tests run: the version whose own tests use the same
+# recorded YouTube responses as ours.
+YTAPI := $(VENV)/lib/.youtube-transcript-api-1.2.5
+$(YTAPI): $(YTDLP)
+	$(VENV)/bin/pip install -q --disable-pip-version-check youtube-transcript-api==1.2.5
+	@touch $@
+
 build: deps
 	swift build
 
-test: deps $(PROM_PARSER)
+test: deps $(PROM_PARSER) $(YTAPI)
 	swift build --build-tests
 	PROXY_LEDGER_BIN=$(BIN_PATH)/proxy-ledger swift test --skip-build --no-parallel
 
@@ -63,6 +70,6 @@ format:
 
 # SIGKILLs appending writers at random moments; prints trials, acknowledged and lost events.
 TRIALS ?= 1000
-crash-test: deps $(PROM_PARSER)
+crash-test: deps $(PROM_PARSER) $(YTAPI)
 	swift build --product proxy-ledger
 	$(BIN_PATH)/proxy-ledger crash-test --trials $(TRIALS)

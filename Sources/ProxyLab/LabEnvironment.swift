@@ -39,6 +39,7 @@ public struct LabEnvironment: Sendable {
 ///   - password: the gateway password (never logged).
 ///   - httpsOrigin: serve the fixtures over HTTPS with a self-signed certificate (``TLSOrigin``),
 ///     so that yt-dlp tunnels through the gateway with CONNECT.
+///   - hosts: host names the gateway resolves itself (``SquidConfiguration/hosts``).
 /// - Throws: ``ProxyLabError`` `.invalidArgument` when another run holds the directory (an
 ///   exclusive lock on `directory/.lab.lock`), else from ``OriginServer``, ``LabFixtures`` or
 ///   ``SquidGateway``, or what `body` throws.
@@ -49,6 +50,7 @@ public func withProxyLab<Result: Sendable>(
     username: String = "lab-user",
     password: String,
     httpsOrigin: Bool = false,
+    hosts: [String: String] = [:],
     logger: Logger = Logger(label: "proxy-ledger.lab"),
     _ body: (LabEnvironment) async throws -> Result
 ) async throws -> Result {
@@ -75,8 +77,9 @@ public func withProxyLab<Result: Sendable>(
         let fixtures = try LabFixtures.write(
             into: directory, originPort: origin.port, originBaseURL: tls?.baseURL, videoCount: videoCount,
             channelCount: channelCount)
-        let squid = SquidConfiguration(
+        var squid = SquidConfiguration(
             directory: root.appendingPathComponent("squid").path, username: username, password: password)
+        squid.hosts = hosts
         return try await withSquidGateway(squid, logger: logger) { gateway in
             try await body(
                 LabEnvironment(

@@ -22,6 +22,9 @@ public struct SquidConfiguration: Sendable, CustomStringConvertible {
     public var htpasswdPath: String
     /// Path of Squid's Basic-auth helper. Default `/usr/lib/squid/basic_ncsa_auth`.
     public var authHelperPath: String
+    /// Host names Squid resolves itself (its `hosts_file`, read before DNS), e.g.
+    /// `["www.youtube.com": "127.0.0.2"]` to send a real host name to a local origin.
+    public var hosts: [String: String] = [:]
 
     /// Checks what Squid itself cannot cope with, before anything is started.
     ///
@@ -79,6 +82,8 @@ public struct SquidConfiguration: Sendable, CustomStringConvertible {
     public var passwordFilePath: String { path("passwd") }
     /// The external ACL helper of ``GatewayThrottle``.
     public var throttleHelperPath: String { path(GatewayThrottle.helperName) }
+    /// The `hosts_file` written from ``hosts``.
+    public var hostsFilePath: String { path("hosts") }
     /// Squid's pid file.
     public var pidFilePath: String { path("squid.pid") }
 
@@ -116,6 +121,7 @@ public struct SquidConfiguration: Sendable, CustomStringConvertible {
         http_access deny all
         logformat ledger %ts.%03tu %6tr %>a %Ss/%03>Hs %>st %<st %rm %ru %un
         access_log stdio:\(accessLogPath) ledger
+        \(hosts.isEmpty ? "" : "hosts_file \(hostsFilePath)")
 
         """
     }

@@ -14,6 +14,10 @@ enum SquidSetup {
                 atPath: configuration.directory, withIntermediateDirectories: true)
             try configuration.renderConfig(port: port)
                 .write(toFile: configuration.configPath, atomically: true, encoding: .utf8)
+            if !configuration.hosts.isEmpty {
+                try configuration.hosts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)\n" }.joined()
+                    .write(toFile: configuration.hostsFilePath, atomically: true, encoding: .utf8)
+            }
             try GatewayThrottle.helperScript
                 .write(toFile: configuration.throttleHelperPath, atomically: true, encoding: .utf8)
             // Both logs start empty, so that LAB/gateway-access.log holds this run only and an

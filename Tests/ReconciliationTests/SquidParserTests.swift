@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import Testing
+import TestSupport
 
 @testable import Reconciliation
 

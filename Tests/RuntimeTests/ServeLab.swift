@@ -22,14 +22,14 @@ struct ServeLab {
 
     /// Starts the lab with `videos` videos under a new folder, runs `body`, stops the lab.
     static func with<T: Sendable>(
-        videos: Int, channels: Int = 1, _ body: (ServeLab) async throws -> T
+        videos: Int, channels: Int = 1, hosts: [String: String] = [:], _ body: (ServeLab) async throws -> T
     ) async throws -> T {
         let root = try LabSupport.makeTemporaryDirectory(prefix: "serve")
         defer { LabSupport.removeDirectory(root) }
         let password = "lab@" + UUID().uuidString.prefix(8).lowercased() + ":w/rd%#"
         return try await withProxyLab(
             directory: root + "/lab", videoCount: videos, channelCount: channels, username: LabSupport.username,
-            password: password, logger: logger
+            password: password, hosts: hosts, logger: logger
         ) { lab in
             try await body(ServeLab(root: root, lab: lab, password: password))
         }

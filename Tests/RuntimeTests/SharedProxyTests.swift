@@ -70,6 +70,46 @@ import TestSupport
             let logged = try await Self.squidBytes(lab, origin: "127.0.0.1:\(lab.lab.origin.port)", atLeast: 5)
             #expect(logged.count == 5)
             #expect(logged.reduce(0, +) == events.reduce(0) { $0 + ($1.requestBytes ?? 0) + ($1.responseBytes ?? 0) })
+            let reconcile = try Self.reconcile(lab)
+            #expect(reconcile.status == 0, "\(reconcile.stdout)\n\(reconcile.stderr)")
+        }
+    }
+
+    /// `proxy-ledger reconcile --ledger L --squid-log SQUID --fail-over 0.5`, as a user runs it.
+    static func reconcile(_ lab: ServeLab) throws -> (status: Int32, stdout: String, stderr: String) {
+        try BuiltExecutable.run([
+            "reconcile", "--ledger", lab.ledger, "--squid-log",
+            lab.lab.gateway.accessLogPath, "--fail-over", "0.5",
+        ])
+    }
+
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func ytDlpDownloadsSubtitlesThroughTheListener() async throws {
+        try await ServeLab.with(videos: 1) { lab in
+            let video = lab.lab.fixtures.videos[0]
+            let output = lab.root + "/subs"
+            let runtime = try await ServeRuntime.start(options: try Self.options(lab), settings: { lab.settings() }, logger: ServeLab.logger)
+            let status = try await ServeLab.running(runtime) {
+                let proxy = "http://my-scripts%2Fsubs-1:\(Self.token)@127.0.0.1:\(await runtime.sharedProxyListeningPort())"
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: try #require(YtDlp.locate()))
+                process.arguments = [
+                    "--proxy", proxy, "--load-info-json", video.infoJSONPath, "--skip-download", "--write-subs",
+                    "--sub-format", "json3", "--sub-langs", "en", "-o", output + "/%(id)s.%(ext)s", "--quiet",
+                ]
+                process.environment = ProxySettings.childEnvironment()
+                try process.run()
+                process.waitUntilExit()
+                return process.terminationStatus
+            }
+            #expect(status == 0)
+            let written = try FileManager.default.contentsOfDirectory(atPath: output)
+            #expect(written == ["\(video.id).en.json3"])
+            let events = try ServeLab.events(in: lab.ledger)
+            #expect(events.count == 1 && events[0].component == "my-scripts" && events[0].jobID == "subs-1" && events[0].success)
+            #expect((events.first?.responseBytes ?? 0) > video.captionBytes)
+            let logged = try await Self.squidBytes(lab, origin: "127.0.0.1:\(lab.lab.origin.port)", atLeast: 1)
+            #expect(logged == [(events.first?.requestBytes ?? 0) + (events.first?.responseBytes ?? 0)])
         }
     }
 

@@ -60,6 +60,8 @@ import TestSupport
             let logged = try await SharedProxyTests.squidBytes(lab, origin: "www.youtube.com:443", atLeast: 6)
             #expect(logged.count == 6)
             #expect(logged.reduce(0, +) == events.reduce(0) { $0 + ($1.requestBytes ?? 0) + ($1.responseBytes ?? 0) })
+            let reconcile = try SharedProxyTests.reconcile(lab)
+            #expect(reconcile.status == 0, "\(reconcile.stdout)\n\(reconcile.stderr)")
         }
     }
 

@@ -41,11 +41,12 @@ final class OriginSource: Sendable {
 
 // MARK: - The upstream proxy (gateway stand-in)
 
-/// A `CONNECT`-only forward proxy that requires one `Proxy-Authorization` value.
+/// A forward proxy that requires one `Proxy-Authorization` value: `CONNECT` to the origin, and
+/// plain `GET http://…/bytes/N` answered itself.
 final class TunnelProxy: Sendable {
     let port: Int
     private let listener: Int32
-    private let down = Atomic<Int>(0)
+    fileprivate let down = Atomic<Int>(0)
     private let up = Atomic<Int>(0)
     private let active = Atomic<Int>(0)
 
@@ -85,9 +86,12 @@ final class TunnelProxy: Sendable {
         guard let (head, extra) = try? Socket.readHead(client) else { return }
         up.add(head.count + extra.count, ordering: .relaxed)
         let text = String(decoding: head, as: UTF8.self)
-        guard text.hasPrefix("CONNECT 127.0.0.1:\(originPort) "),
-            text.lowercased().split(separator: "\r\n").contains(where: { $0 == expected })
-        else {
+        let authorized = text.lowercased().split(separator: "\r\n").contains(where: { $0 == expected })
+        if authorized, text.hasPrefix("GET http://") {
+            answerPlain(text, client: client)
+            return
+        }
+        guard text.hasPrefix("CONNECT 127.0.0.1:\(originPort) "), authorized else {
             let reply = Array("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n".utf8)
             if (try? Socket.sendAll(client, reply)) != nil { down.add(reply.count, ordering: .relaxed) }
             return
@@ -104,6 +108,18 @@ final class TunnelProxy: Sendable {
         }
         Socket.pump(from: origin, to: client, counter: down)
         upstreamDone.wait()
+    }
+}
+
+extension TunnelProxy {
+    /// A plain `GET http://…/bytes/N` (the gateway fetching for the client): `200` with N bytes
+    /// and `Connection: close`, counted as written.
+    private func answerPlain(_ head: String, client: Int32) {
+        let target = head.split(separator: " ").dropFirst().first ?? ""
+        let count = Int(target.split(separator: "/").last ?? "") ?? 0
+        let reply = Array("HTTP/1.1 200 OK\r\nContent-Length: \(count)\r\nConnection: close\r\n\r\n".utf8)
+            + [UInt8](repeating: 0x5A, count: count)
+        if (try? Socket.sendAll(client, reply)) != nil { down.add(reply.count, ordering: .relaxed) }
     }
 }
 

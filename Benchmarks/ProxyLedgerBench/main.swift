@@ -13,6 +13,14 @@ defer { try? FileManager.default.removeItem(atPath: root) }
 print("proxy-ledger bench: \(count) events, \(ProcessInfo.processInfo.activeProcessorCount) cores")
 /// `BENCH_ONLY=metering` runs only the metering proxy rows (MeteringBench.swift, at the end).
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "metering" { try await MeteringBench.run(); exit(0) }
+/// `BENCH_ONLY=listener` runs only the shared metering listener rows (SharedProxyBench.swift).
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "listener" {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-ledger-bench-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try await SharedProxyBench.run(directory: directory)
+    exit(0)
+}
 /// `BENCH_ONLY=jobs` runs only the job queue rows (JobsBench.swift).
 /// `BENCH_ONLY=workers` runs only the worker concurrency row (WorkerConcurrencyBench.swift).
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "workers" {
@@ -141,3 +149,6 @@ try ReconcileBench.run(directory: root)
 
 // The metering proxy: 1 GiB through a CONNECT tunnel beside a direct one, and the latency it adds.
 try await MeteringBench.run()
+
+// The shared metering listener: 200 clients with keep-alive requests and tunnels, beside direct.
+try await SharedProxyBench.run(directory: root)

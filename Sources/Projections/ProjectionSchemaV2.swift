@@ -118,7 +118,8 @@ extension ProjectionSchema {
             let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT event_id, ledger_partition, ledger_sequence FROM proxy_request_logs
+                    SELECT CASE typeof(event_id) WHEN 'blob' THEN \(uuidText("event_id")) ELSE event_id END,
+                           ledger_partition, ledger_sequence FROM proxy_request_logs
                     WHERE proxied = 1 AND (\(hourUS), \(column)) IN (
                         SELECT \(hourUS), \(column) FROM proxy_request_logs
                         WHERE proxied = 1 AND \(column) IS NOT NULL GROUP BY 1, 2

@@ -111,9 +111,8 @@ extension Projector {
                 }
             }
         }
-        // Decoding runs a few batches ahead on another thread, overlapping the inserts.
         let result = try ReplayEngine.replay(
-            from: PrefetchingSource(base: source), into: queue, batchSize: batchSize, keyedRollup: false, progress: progress)
+            from: source, into: queue, batchSize: batchSize, keyedRollup: false, progress: progress)
         try ProjectionError.wrapping(.writeFailed, "finishing the rebuild database \(path) failed") {
             try queue.write { db in
                 try ProjectionSchema.fillByKeyRollup(db)

@@ -34,6 +34,12 @@ if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "reconcile" {
     try? FileManager.default.removeItem(atPath: root)
     exit(0)
 }
+/// `BENCH_ONLY=report` runs only the monthly report row (ReportBench.swift).
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "report" {
+    try ReportBench.run(directory: root)
+    try? FileManager.default.removeItem(atPath: root)
+    exit(0)
+}
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "jobs" {
     try await JobsBench.run(directory: root)
     try? FileManager.default.removeItem(atPath: root)

@@ -33,7 +33,7 @@ extension ProjectionStore {
                     sql: """
                         SELECT attempt, COUNT(*), COALESCE(SUM(request_bytes), 0), COALESCE(SUM(response_bytes), 0),
                                COALESCE(SUM(estimated_bytes), 0), MAX(error_type), MIN(timestamp_us)
-                        FROM proxy_request_logs WHERE job_id = ? GROUP BY attempt
+                        FROM \(ProjectionSchema.readableView) WHERE job_id = ? GROUP BY attempt
                         """,
                     arguments: [jobID])
                 var usage: [Int: AttemptUsage] = [:]

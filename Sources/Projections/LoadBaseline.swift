@@ -28,7 +28,7 @@ public enum LoadBaseline {
             return (table, indexes, columns, rows)
         }
         try source.close()
-        defer { for row in rows { for case .text(let buffer) in row { buffer.deallocate() } } }
+        defer { for row in rows { for cell in row { cell.deallocate() } } }
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA page_size = 8192; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
@@ -57,6 +57,7 @@ public enum LoadBaseline {
         case integer(Int64)
         case real(Double)
         case text(UnsafeMutableBufferPointer<UInt8>)
+        case blob(UnsafeMutableBufferPointer<UInt8>)
 
         init(_ value: DatabaseValue) {
             switch value.storage {
@@ -64,7 +65,15 @@ public enum LoadBaseline {
             case .int64(let number): self = .integer(number)
             case .double(let number): self = .real(number)
             case .string(let text): self = .text(Self.copy(Array(text.utf8)))
-            case .blob(let data): self = .text(Self.copy(Array(data)))
+            case .blob(let data): self = .blob(Self.copy(Array(data)))
+            }
+        }
+
+        /// Frees the bytes of a text or blob cell.
+        func deallocate() {
+            switch self {
+            case .text(let buffer), .blob(let buffer): buffer.deallocate()
+            case .null, .integer, .real: break
             }
         }
 
@@ -89,6 +98,8 @@ public enum LoadBaseline {
                         _ = sqlite3_bind_text(handle, parameter, $0, Int32(buffer.count), nil)
                     }
                 }
+            case .blob(let buffer):
+                _ = sqlite3_bind_blob(handle, parameter, buffer.baseAddress, Int32(buffer.count), nil)
             }
         }
         let code = sqlite3_step(handle)

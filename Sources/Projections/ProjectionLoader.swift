@@ -122,6 +122,7 @@ enum ProjectionLoader {
         _ records: some Collection<LedgerRecord>, in db: Database, keyedRollup: Bool = true
     ) throws -> BatchOutcome {
         var inserter = try RequestLogInserter(db)
+        var labels = try LabelDictionary(db)
         var outcome = BatchOutcome()
         let horizon = try Retention.horizon(in: db)
         var rollup: [RollupKey: RollupSums] = [:]
@@ -141,7 +142,7 @@ enum ProjectionLoader {
                 if let horizon, microseconds < horizon, try Retention.wasPruned(TextEncoding.lowercase(event.eventID), in: db) {
                     inserted = false  // its row was pruned; it is a duplicate, not a new event
                 } else {
-                    inserted = try inserter.insert(record)
+                    inserted = try inserter.insert(record, labels: &labels, in: db)
                 }
             } catch {
                 throw ProjectionError(
@@ -206,7 +207,8 @@ enum ProjectionLoader {
         let upsert = try db.cachedStatement(sql: ProjectionSchema.upsertByKeySQL)
         for (key, sums) in keyed {
             upsert.setUncheckedArguments([
-                key.kind.rawValue, key.hourMicroseconds, key.name, sums.requests, sums.estimatedBytes,
+                key.kind.rawValue, key.hourMicroseconds,
+                key.kind == .job ? TextEncoding.storedIdentifier(key.name) : key.name, sums.requests, sums.estimatedBytes,
             ])
             try ProjectionError.wrapping(.writeFailed, "updating proxy_usage_hourly_by_key failed") {
                 try upsert.execute()

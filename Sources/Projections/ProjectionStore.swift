@@ -19,6 +19,17 @@ import Ledger
 ///
 /// Related SQLite documentation: <https://www.sqlite.org/wal.html>.
 public final class ProjectionStore: Sendable {
+    /// The name of the view that shows `proxy_request_logs` with the `v1` columns as text
+    /// (labels, lower-case `event_id`, RFC 3339 `timestamp`); filter it on `timestamp_us` (UTC µs),
+    /// which its index serves. See docs/projection.md.
+    public static let requestLogView = ProjectionSchema.readableView
+
+    /// SQL showing a stored `job_id`, `correlation_id` or `proxy_usage_hourly_by_key.name`
+    /// (`expression`) as its text: a UUID is stored as its 16 bytes, any other text as text.
+    public static func identifierText(_ expression: String) -> String {
+        ProjectionSchema.identifierText(expression)
+    }
+
     /// The database file path.
     public let path: String
     /// The connection pool. Reporting code may query it directly (read-only use is expected;
@@ -76,8 +87,9 @@ public final class ProjectionStore: Sendable {
     /// - Returns: The counts and byte sums (bytes; NULL byte counts add 0).
     /// - Throws: ``ProjectionError`` `.readFailed`.
     public func summary(since: LedgerTimestamp?) throws -> ProxyUsageSummary {
-        // The fixed-width RFC 3339 text sorts like time, so the (timestamp) index serves the range.
-        let lowerBound = since.map { TextEncoding.rfc3339(microseconds: $0.microseconds) } ?? ""
+        // The (timestamp_us) index serves the range; labels come from the readable view.
+        let lowerBound = since?.microseconds ?? Int64.min
+        let view = ProjectionSchema.readableView
         return try ProjectionError.wrapping(.readFailed, "computing the usage summary failed") {
             try databasePool.read { db in
                 let totals = try Row.fetchOne(
@@ -85,7 +97,7 @@ public final class ProjectionStore: Sendable {
                     sql: """
                         SELECT COUNT(*), COALESCE(SUM(success), 0), COALESCE(SUM(estimated_bytes), 0),
                                COALESCE(SUM(request_bytes), 0), COALESCE(SUM(response_bytes), 0)
-                        FROM proxy_request_logs WHERE timestamp >= ?
+                        FROM proxy_request_logs WHERE timestamp_us >= ?
                         """,
                     arguments: [lowerBound]
                 )
@@ -101,8 +113,8 @@ public final class ProjectionStore: Sendable {
                 let components = try Row.fetchCursor(
                     db,
                     sql: """
-                        SELECT component, COUNT(*) FROM proxy_request_logs
-                        WHERE timestamp >= ? GROUP BY component
+                        SELECT component, COUNT(*) FROM \(view)
+                        WHERE timestamp_us >= ? GROUP BY component
                         """,
                     arguments: [lowerBound]
                 )
@@ -112,8 +124,8 @@ public final class ProjectionStore: Sendable {
                 let errors = try Row.fetchCursor(
                     db,
                     sql: """
-                        SELECT error_type, COUNT(*) FROM proxy_request_logs
-                        WHERE timestamp >= ? AND error_type IS NOT NULL GROUP BY error_type
+                        SELECT error_type, COUNT(*) FROM \(view)
+                        WHERE timestamp_us >= ? AND error_type IS NOT NULL GROUP BY error_type
                         """,
                     arguments: [lowerBound]
                 )

@@ -2,11 +2,11 @@ import GRDB
 internal import GRDBSQLite
 import Ledger
 
-/// Binds and steps the `proxy_request_logs` INSERT through the SQLite C API.
+/// Binds and steps the `proxy_request_logs` INSERT (the `v4` layout) through the SQLite C API.
 ///
 /// The bulk path's hot loop. Building GRDB `StatementArguments` costs an array, 22 boxed
-/// `DatabaseValue`s and a copy of every string per row; here all text of a row is written into
-/// one reused byte buffer and bound without copying (`SQLITE_STATIC`), valid until the statement
+/// `DatabaseValue`s and a copy of every string per row; here the `event_id` bytes and all text of a
+/// row are written into one reused byte buffer and bound without copying (`SQLITE_STATIC`), valid until the statement
 /// is reset right after its step. The statement is GRDB's cached statement of the connection and
 /// runs inside the GRDB-managed write transaction; no GRDB transaction observer is involved.
 ///
@@ -17,7 +17,7 @@ struct RequestLogInserter {
     /// The UTF-8 text of the current row.
     private var text: [UInt8] = []
     /// Per text parameter index, the byte range in ``text``, or `nil` for NULL.
-    private var spans: [(parameter: Int32, range: Range<Int>?)] = []
+    private var spans: [(parameter: Int32, range: Range<Int>?, blob: Bool)] = []
 
     /// Prepares (or reuses) the INSERT on `db`.
     ///
@@ -30,39 +30,39 @@ struct RequestLogInserter {
         }
         self.connection = connection
         text.reserveCapacity(512)
-        spans.reserveCapacity(9)
+        spans.reserveCapacity(4)
     }
 
-    /// Inserts `record` unless its `event_id` is stored already.
+    /// Inserts `record` unless its `event_id` is stored already, resolving its labels through
+    /// `labels` (new ones are added to `projection_labels` in `db`).
     ///
     /// - Returns: `true` when a row was inserted, `false` for a duplicate `event_id`.
     /// - Throws: `DatabaseError` with the SQLite result code (a CHECK constraint, I/O).
-    mutating func insert(_ record: LedgerRecord) throws -> Bool {
+    mutating func insert(_ record: LedgerRecord, labels: inout LabelDictionary, in db: Database) throws -> Bool {
         let event = record.event
+        let component = try labels.id(.component, event.component, in: db)
+        let operation = try labels.id(.operation, event.operation, in: db)
+        let errorType = try event.errorType.map { try labels.id(.errorType, $0.rawValue, in: db) }
         text.removeAll(keepingCapacity: true)
         spans.removeAll(keepingCapacity: true)
-        func add(_ parameter: Int32, _ value: String?) {
+        func add(_ parameter: Int32, _ value: String?, identifier: Bool = false) {
             guard let value else {
-                spans.append((parameter, nil))
+                spans.append((parameter, nil, false))
                 return
             }
             let start = text.count
+            if identifier && TextEncoding.appendUUIDBytes(of: value, to: &text) {
+                spans.append((parameter, start..<text.count, true))
+                return
+            }
             text.append(contentsOf: value.utf8)
-            spans.append((parameter, start..<text.count))
+            spans.append((parameter, start..<text.count, false))
         }
-        var start = text.count
-        TextEncoding.appendLowercase(event.eventID, to: &text)
-        spans.append((1, start..<text.count))
-        start = text.count
-        TextEncoding.appendRFC3339(microseconds: event.timestamp.microseconds, to: &text)
-        spans.append((2, start..<text.count))
-        add(4, event.component)
-        add(5, event.operation)
-        add(6, event.videoID)
-        add(7, event.channelName)
-        add(8, event.jobID)
-        add(9, event.correlationID)
-        add(11, event.errorType?.rawValue)
+        withUnsafeBytes(of: event.eventID.uuid) { text.append(contentsOf: $0) }  // ?1, a BLOB
+        add(5, event.videoID)
+        add(6, event.channelName)
+        add(7, event.jobID, identifier: true)
+        add(8, event.correlationID, identifier: true)
 
         let handle = statement.sqliteStatement
         func bind(_ parameter: Int32, _ value: Int64?) {
@@ -72,25 +72,31 @@ struct RequestLogInserter {
                 sqlite3_bind_null(handle, parameter)
             }
         }
-        bind(3, event.timestamp.microseconds)
-        bind(10, event.success ? 1 : 0)
-        bind(12, event.estimatedBytes)
-        bind(13, event.durationMS)
-        bind(14, event.requestBytes)
-        bind(15, event.responseBytes)
-        bind(16, event.httpStatus.map(Int64.init))
-        bind(17, event.bytesMeasured ? 1 : 0)
-        bind(18, event.proxied ? 1 : 0)
-        bind(19, Int64(event.attempt))
-        bind(20, Int64(record.position.partition))
-        bind(21, Int64(bitPattern: record.position.sequence))
-        bind(22, Int64(record.schemaVersion))
+        bind(2, event.timestamp.microseconds)
+        bind(3, component)
+        bind(4, operation)
+        bind(9, event.success ? 1 : 0)
+        bind(10, errorType)
+        bind(11, event.estimatedBytes)
+        bind(12, event.durationMS)
+        bind(13, event.requestBytes)
+        bind(14, event.responseBytes)
+        bind(15, event.httpStatus.map(Int64.init))
+        bind(16, event.bytesMeasured ? 1 : 0)
+        bind(17, event.proxied ? 1 : 0)
+        bind(18, Int64(event.attempt))
+        bind(19, Int64(record.position.partition))
+        bind(20, Int64(bitPattern: record.position.sequence))
+        bind(21, Int64(record.schemaVersion))
 
         let code: Int32 = text.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return SQLITE_MISUSE }
+            sqlite3_bind_blob(handle, 1, base, 16, nil)
             let characters = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
             for span in spans {
-                if let range = span.range {
+                if let range = span.range, span.blob {
+                    sqlite3_bind_blob(handle, span.parameter, base + range.lowerBound, Int32(range.count), nil)
+                } else if let range = span.range {
                     sqlite3_bind_text(handle, span.parameter, characters + range.lowerBound, Int32(range.count), nil)
                 } else {
                     sqlite3_bind_null(handle, span.parameter)

@@ -51,7 +51,7 @@ enum Retention {
     static func prune(before: Int64, in db: Database) throws -> (deleted: Int, horizon: Int64) {
         let horizon = max(before, try horizon(in: db) ?? Int64.min)
         try db.execute(
-            sql: "INSERT OR IGNORE INTO proxy_pruned_event_ids (event_id) SELECT event_id FROM proxy_request_logs WHERE timestamp_us < ?",
+            sql: "INSERT OR IGNORE INTO proxy_pruned_event_ids (event_id) SELECT event_id FROM \(ProjectionSchema.readableView) WHERE timestamp_us < ?",
             arguments: [horizon])
         try db.execute(sql: "DELETE FROM proxy_request_logs WHERE timestamp_us < ?", arguments: [horizon])
         let deleted = db.changesCount

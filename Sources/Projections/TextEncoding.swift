@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Ledger
 
 /// Text forms the projection stores, byte for byte what the ledger writes (`docs/events.md`):
@@ -29,5 +30,54 @@ enum TextEncoding {
     /// Appends the 36 UTF-8 bytes of ``lowercase(_:)`` to `bytes`.
     static func appendLowercase(_ uuid: UUID, to bytes: inout [UInt8]) {
         uuid.appendLowercase(to: &bytes)
+    }
+}
+
+extension TextEncoding {
+    /// Appends the 16 bytes of `text` to `bytes` when `text` is a UUID in the lower-case
+    /// canonical form the ledger writes (`8-4-4-4-12`, digits `0-9a-f`), so that the text is
+    /// exactly recoverable from them (``ProjectionSchema/identifierText(_:)``).
+    ///
+    /// - Returns: `true` when it appended them; `false` (and `bytes` unchanged) for other text.
+    static func appendUUIDBytes(of text: String, to bytes: inout [UInt8]) -> Bool {
+        guard text.utf8.count == 36 else { return false }
+        var text = text
+        text.makeContiguousUTF8()  // a no-op for native strings
+        let start = bytes.count
+        let parsed =
+            text.utf8.withContiguousStorageIfAvailable { characters in
+                var index = 0
+                while index < 36 {
+                    if index == 8 || index == 13 || index == 18 || index == 23 {
+                        guard characters[index] == UInt8(ascii: "-") else { return false }
+                        index += 1
+                        continue
+                    }
+                    guard let high = hexValue(characters[index]), let low = hexValue(characters[index + 1]) else {
+                        return false
+                    }
+                    bytes.append(high << 4 | low)
+                    index += 2
+                }
+                return true
+            } ?? false
+        if !parsed { bytes.removeSubrange(start...) }
+        return parsed
+    }
+
+    /// The value of a lower-case hex digit.
+    private static func hexValue(_ character: UInt8) -> UInt8? {
+        switch character {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+
+    /// How `job_id` and `correlation_id` (and job names in `proxy_usage_hourly_by_key`) are
+    /// stored: a canonical lower-case UUID as its 16 bytes, any other text as text.
+    static func storedIdentifier(_ text: String) -> any DatabaseValueConvertible {
+        var bytes: [UInt8] = []
+        return appendUUIDBytes(of: text, to: &bytes) ? Data(bytes) : text
     }
 }

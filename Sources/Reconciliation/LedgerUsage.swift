@@ -91,7 +91,7 @@ public enum LedgerUsageReader {
                     sql: """
                         SELECT timestamp_us, duration_ms, bytes_measured, COALESCE(request_bytes, 0),
                                COALESCE(response_bytes, 0), COALESCE(estimated_bytes, 0), event_id
-                        FROM proxy_request_logs
+                        FROM \(ProjectionStore.requestLogView)
                         WHERE proxied = 1 AND timestamp_us >= ? AND timestamp_us < ?
                         ORDER BY timestamp_us
                         """,

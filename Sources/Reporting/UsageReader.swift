@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Ledger
+import Projections
 
 /// Where a report reads its usage from. Both give the same report, value for value.
 public enum UsageSource: Sendable, Hashable {
@@ -68,10 +69,10 @@ enum UsageReader {
                         SELECT \(floorHour), component, operation, success, COALESCE(error_type, ''), COUNT(*),
                                COALESCE(SUM(request_bytes), 0), COALESCE(SUM(response_bytes), 0),
                                COALESCE(SUM(estimated_bytes), 0), proxied
-                        FROM proxy_request_logs WHERE timestamp >= ? AND timestamp < ?
+                        FROM \(ProjectionStore.requestLogView) WHERE timestamp_us >= ? AND timestamp_us < ?
                         GROUP BY 1, 2, 3, 4, 5, 10
                         """,
-                    arguments: [text(start), text(cutoff)])
+                    arguments: [start, cutoff])
             }
         while let row = try groups.next() {
             let hourUS: Int64 = row[0]
@@ -93,10 +94,10 @@ enum UsageReader {
                     SELECT timestamp_us, component, operation, success, COALESCE(error_type, ''),
                            COALESCE(request_bytes, 0), COALESCE(response_bytes, 0), COALESCE(estimated_bytes, 0),
                            proxied
-                    FROM proxy_request_logs
-                    WHERE timestamp >= ? AND timestamp < ?
+                    FROM \(ProjectionStore.requestLogView)
+                    WHERE timestamp_us >= ? AND timestamp_us < ?
                     """,
-                arguments: [text(max(splitHour, start)), text(min(splitHour + hour, cutoff))])
+                arguments: [max(splitHour, start), min(splitHour + hour, cutoff)])
             while let row = try rows.next() {
                 let timestamp: Int64 = row[0]
                 let proxied: Int64 = row[8]
@@ -130,10 +131,9 @@ enum UsageReader {
         return snapshot
     }
 
-    /// The newest `timestamp` in `proxy_request_logs` (UTC µs), served by its index.
+    /// The newest `timestamp_us` in `proxy_request_logs` (UTC µs), served by its index.
     static func lastEvent(_ db: Database) throws -> Int64? {
-        try String.fetchOne(db, sql: "SELECT MAX(timestamp) FROM proxy_request_logs")
-            .flatMap { LedgerTimestamp(rfc3339: $0)?.microseconds }
+        try Int64.fetchOne(db, sql: "SELECT MAX(timestamp_us) FROM proxy_request_logs")
     }
 
     private static func key(_ row: Row, from index: Int) -> UsageKey {
@@ -166,16 +166,17 @@ enum UsageReader {
             parts.append(
                 """
                 SELECT \(column) AS name, 1 AS requests, COALESCE(estimated_bytes, 0) AS bytes FROM proxy_request_logs
-                WHERE timestamp >= ? AND timestamp < ? AND proxied = 1 AND \(column) IS NOT NULL
+                WHERE timestamp_us >= ? AND timestamp_us < ? AND proxied = 1 AND \(column) IS NOT NULL
                 """)
-            arguments += [text(from), text(to)]
+            arguments += [from, to]
         }
         arguments += [count]
         return try Row.fetchAll(
             db,
             sql: """
-                SELECT name, SUM(requests), SUM(bytes) AS total FROM (\(parts.joined(separator: " UNION ALL ")))
-                GROUP BY name ORDER BY total DESC, name ASC LIMIT ?
+                SELECT \(ProjectionStore.identifierText("name")) AS shown, SUM(requests), SUM(bytes) AS total
+                FROM (\(parts.joined(separator: " UNION ALL ")))
+                GROUP BY name ORDER BY total DESC, shown ASC LIMIT ?
                 """,
             arguments: arguments
         ).map { TopEntry(name: $0[0], requests: $0[1], bytesTotal: $0[2]) }
@@ -188,12 +189,12 @@ enum UsageReader {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT \(column), COUNT(*), COALESCE(SUM(estimated_bytes), 0) AS bytes
+                SELECT \(ProjectionStore.identifierText(column)) AS shown, COUNT(*), COALESCE(SUM(estimated_bytes), 0) AS bytes
                 FROM proxy_request_logs
-                WHERE timestamp >= ? AND timestamp < ? AND proxied = 1 AND \(column) IS NOT NULL
-                GROUP BY \(column) ORDER BY bytes DESC, \(column) ASC LIMIT ?
+                WHERE timestamp_us >= ? AND timestamp_us < ? AND proxied = 1 AND \(column) IS NOT NULL
+                GROUP BY \(column) ORDER BY bytes DESC, shown ASC LIMIT ?
                 """,
-            arguments: [text(start), text(cutoff), count]
+            arguments: [start, cutoff, count]
         ).map { TopEntry(name: $0[0], requests: $0[1], bytesTotal: $0[2]) }
     }
 }

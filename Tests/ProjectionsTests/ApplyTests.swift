@@ -23,7 +23,7 @@ import TestSupport
 
         #expect(try Projector(store: store).apply([record]) == 1)
 
-        let row = try #require(try store.databasePool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM proxy_request_logs") })
+        let row = try #require(try store.databasePool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM proxy_request_logs_readable") })
         #expect(row["event_id"] == "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
         #expect(row["timestamp"] == "2026-11-01T13:45:06.123456Z")
         #expect(row["created_at"] == "2026-11-01T13:45:06.123456Z")
@@ -68,7 +68,7 @@ import TestSupport
         )
         try Projector(store: store).apply([LedgerRecord(schemaVersion: 1, position: .init(partition: 0, sequence: 0), event: event)])
         let (row, hourly) = try store.databasePool.read { db in
-            (try Row.fetchOne(db, sql: "SELECT * FROM proxy_request_logs"), try Row.fetchOne(db, sql: "SELECT * FROM proxy_usage_hourly"))
+            (try Row.fetchOne(db, sql: "SELECT * FROM proxy_request_logs_readable"), try Row.fetchOne(db, sql: "SELECT * FROM proxy_usage_hourly"))
         }
         let log = try #require(row)
         for column in ["video_id", "channel_name", "job_id", "correlation_id", "error_type", "http_status", "request_bytes", "response_bytes", "estimated_bytes"] {
@@ -114,7 +114,7 @@ import TestSupport
         #expect(row[1] == (first.event.requestBytes ?? 0) + (other.event.requestBytes ?? 0))
         #expect(try store.checkpoints() == [0: 3])
         let stored = try store.databasePool.read { db in
-            try Int.fetchOne(db, sql: "SELECT ledger_sequence FROM proxy_request_logs WHERE event_id = ?",
+            try Int.fetchOne(db, sql: "SELECT ledger_sequence FROM proxy_request_logs_readable WHERE event_id = ?",
                              arguments: [TextEncoding.lowercase(first.event.eventID)])
         }
         #expect(stored == 0)

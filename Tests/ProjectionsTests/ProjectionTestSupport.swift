@@ -97,5 +97,6 @@ func dumpProjection(_ reader: some DatabaseReader) throws -> [String: [[String]]
             reader, "proxy_usage_hourly", orderBy: "hour, component, operation, success, error_type, proxied"),
         "proxy_usage_hourly_by_key": try dumpTable(reader, "proxy_usage_hourly_by_key", orderBy: "kind, hour_us, name"),
         "projection_checkpoints": try dumpTable(reader, "projection_checkpoints", orderBy: "\"partition\""),
+        "projection_labels": try dumpTable(reader, "projection_labels", orderBy: "id"),
     ]
 }

@@ -12,7 +12,7 @@ import TestSupport
         SELECT substr(timestamp, 1, 13) || ':00:00.000000Z', timestamp_us - timestamp_us % 3600000000, component,
                operation, success, COALESCE(error_type, ''), proxied, COUNT(*), COALESCE(SUM(request_bytes), 0),
                COALESCE(SUM(response_bytes), 0), COALESCE(SUM(estimated_bytes), 0)
-        FROM proxy_request_logs GROUP BY 1, 3, 4, 5, 6, 7 ORDER BY 1, 3, 4, 5, 6, 7
+        FROM proxy_request_logs_readable GROUP BY 1, 3, 4, 5, 6, 7 ORDER BY 1, 3, 4, 5, 6, 7
         """
 
     /// `proxy_usage_hourly_by_key` recomputed from `proxy_request_logs`.
@@ -68,7 +68,7 @@ import TestSupport
             try db.execute(sql: "ATTACH DATABASE ? AS current", arguments: [directory.file("current.sqlite")])
             try db.execute(
                 sql: """
-                    INSERT INTO proxy_request_logs SELECT * FROM current.proxy_request_logs;
+                    INSERT INTO proxy_request_logs SELECT * FROM current.proxy_request_logs_readable;
                     INSERT INTO projection_checkpoints SELECT * FROM current.projection_checkpoints;
                     INSERT INTO proxy_usage_hourly
                     SELECT hour, hour_us, component, operation, success, error_type, SUM(requests),

@@ -21,26 +21,28 @@ import TestSupport
         #expect(
             tables.isSuperset(of: [
                 "proxy_request_logs", "proxy_usage_hourly", "proxy_usage_hourly_by_key", "projection_checkpoints",
+                "projection_labels",
             ]))
         let names = Set(indexes.map(\.name))
-        #expect(
-            names.isSuperset(of: [
-                "proxy_request_logs_timestamp", "proxy_request_logs_component",
-                "proxy_request_logs_component_timestamp",
-            ]))
+        #expect(names.contains("proxy_request_logs_timestamp_us"))
+        // v4 dropped the three indexes on text: one on timestamp_us serves every range.
+        #expect(names.isDisjoint(with: ["proxy_request_logs_timestamp", "proxy_request_logs_component_timestamp"]))
         #expect(journalMode == "wal")
 
         let indexColumns = try store.databasePool.read { db in
             try db.indexes(on: "proxy_request_logs").map { ($0.name, $0.columns, $0.isUnique) }
         }
-        #expect(indexColumns.contains { $0.0 == "proxy_request_logs_component_timestamp" && $0.1 == ["component", "timestamp"] })
+        #expect(indexColumns.contains { $0.0 == "proxy_request_logs_timestamp_us" && $0.1 == ["timestamp_us"] })
         #expect(indexColumns.contains { $0.1 == ["event_id"] && $0.2 })
     }
 
     @Test func requestLogColumnsMatchTheSeedPlusLedgerFields() throws {
         let directory = try TemporaryDirectory()
         let store = try ProjectionStore(path: directory.file("p.sqlite"))
-        let columns = try store.databasePool.read { db in try db.columns(in: "proxy_request_logs").map(\.name) }
+        // The readable view keeps the seed's columns; the table stores labels as ids (v4).
+        let columns = try store.databasePool.read { db in try db.columns(in: ProjectionStore.requestLogView).map(\.name) }
+        let stored = try store.databasePool.read { db in try db.columns(in: "proxy_request_logs").map(\.name) }
+        #expect(stored.contains("component_id") && stored.contains("error_type_id") && !stored.contains("timestamp"))
         let seed = [
             "id", "timestamp", "component", "operation", "video_id", "channel_name", "job_id", "correlation_id",
             "success", "error_type", "estimated_bytes", "duration_ms", "created_at",

@@ -111,4 +111,31 @@ import Testing
             #expect(error.field == "attempt")
         }
     }
+
+    /// Chunks large enough for both lanes: the events come in input order, and a bad line in the
+    /// second half of a chunk still names its own line number.
+    @Test func bothLanesKeepOrderAndLineNumbers() throws {
+        let lines = (0..<3_000).map { index in
+            Self.plain.replacingOccurrences(of: "9c11", with: String(format: "%04x", index))
+                .replacingOccurrences(of: #""attempt":2"#, with: "\"attempt\":\(index % 7 + 1)")
+        }
+        let text = Array(lines.joined(separator: "\n").utf8)
+        var reader = JSONLinesReader()
+        try text.withUnsafeBytes { buffer in
+            for start in stride(from: 0, to: buffer.count, by: 1 << 20) {
+                try reader.consume(UnsafeRawBufferPointer(rebasing: buffer[start..<min(start + (1 << 20), buffer.count)]))
+            }
+        }
+        let events = try reader.finish()
+        #expect(events == lines.map { Self.general($0) })
+        var bad = lines
+        bad[2_990] = bad[2_990].replacingOccurrences(of: "\"proxied\":true", with: "\"proxied\":1")
+        do {
+            _ = try JSONLines.parse(Array(bad.joined(separator: "\n").utf8))
+            Issue.record("a bad line was accepted")
+        } catch {
+            #expect(error.line == 2_991)
+            #expect(error.field == "proxied")
+        }
+    }
 }

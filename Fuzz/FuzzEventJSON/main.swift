@@ -1,6 +1,7 @@
 // Fuzzes the JSON Lines event decoder: `ProxyRequestEvent(jsonLine:)` and `JSONLines.parse`.
 // Every event that decodes must survive a round trip: `jsonLine()` and decoding that gives an
-// equal event; a mismatch is a bug and stops the fuzzer with both texts.
+// equal event; a mismatch is a bug and stops the fuzzer with both texts. The fast path
+// (`EventLineParser`) must give the general parser's event for every line it reads.
 import FuzzSupport
 import Ledger
 
@@ -26,9 +27,26 @@ private func checkRoundTrip(_ event: ProxyRequestEvent, input: [UInt8]) {
     }
 }
 
+/// Checks that the fast path reads `bytes` as the general parser does, or leaves it to it.
+private func checkFastPath(_ bytes: [UInt8]) {
+    var parser = EventLineParser()
+    guard let fast = parser.parse(bytes) else { return }
+    let source = String(decoding: bytes.prefix(2000), as: UTF8.self)
+    do {
+        let general = try ProxyRequestEvent(jsonLine: bytes)
+        guard general == fast else {
+            fatalError("FuzzEventJSON: the fast path read another event\n  input:   \(source)\n  fast:    \(fast)\n"
+                + "  general: \(general)")
+        }
+    } catch {
+        fatalError("FuzzEventJSON: the fast path read a line the general parser rejects (\(error))\n  input: \(source)")
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = fuzzInput(data, size)
+    checkFastPath(bytes)
     if let event = try? ProxyRequestEvent(jsonLine: bytes) {
         checkRoundTrip(event, input: bytes)
     }

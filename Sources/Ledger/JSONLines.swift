@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// JSON Lines (https://jsonlines.org) input of schema v1 events.
@@ -27,15 +28,19 @@ public enum JSONLines {
 public struct JSONLinesReader {
     /// The events parsed so far, in input order.
     public private(set) var events: [ProxyRequestEvent] = []
-    private let plausibleTime: PlausibleTime?
     private var pending: [UInt8] = []
     private var lineNumber = 0
-    /// One shared copy of each component, operation and channel seen (they repeat on almost
-    /// every line), so that a large batch holds each such string once rather than once per event.
-    private var labels = LabelTable()
+    /// One lane per core: each parses half of a chunk's lines (with label caches of its own), and
+    /// their events and errors are then taken in input order.
+    private var lanes: [JSONLinesLane]
+
+    /// Chunks of fewer complete bytes than this are parsed on the calling thread alone.
+    static let parallelThreshold = 64 << 10
 
     /// - Parameter plausibleTime: when given, an event whose timestamp lies outside it is a bad line.
-    public init(plausibleTime: PlausibleTime? = nil) { self.plausibleTime = plausibleTime }
+    public init(plausibleTime: PlausibleTime? = nil) {
+        lanes = [JSONLinesLane(plausibleTime: plausibleTime), JSONLinesLane(plausibleTime: plausibleTime)]
+    }
 
     /// Parses every complete line of `chunk` (after what is pending from earlier chunks).
     /// - Throws: ``EventDecodingError`` for the first bad line, with its 1-based line number.
@@ -47,58 +52,140 @@ public struct JSONLinesReader {
                 return
             }
             pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<newline]))
-            let line = pending
-            pending = []
-            try line.withUnsafeBytes { buffer in Result { () throws(EventDecodingError) in try self.parseLine(buffer) } }.get()
+            try parsePending()
             start = newline + 1
         }
-        while start < chunk.count {
-            guard let newline = Self.newline(in: chunk, from: start) else {
-                pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start...]))
-                return
-            }
-            try parseLine(UnsafeRawBufferPointer(rebasing: chunk[start..<newline]))
-            start = newline + 1
+        guard let last = Self.lastNewline(in: chunk, from: start) else {
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start...]))
+            return
         }
-    }
-
-    /// The index of the first LF at or after `start` (`memchr`).
-    private static func newline(in chunk: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        guard let base = chunk.baseAddress, start < chunk.count, let found = memchr(base + start, 0x0A, chunk.count - start) else {
-            return nil
-        }
-        return base.distance(to: UnsafeRawPointer(found))
+        try parse(UnsafeRawBufferPointer(rebasing: chunk[start..<last]))
+        pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[(last + 1)...]))
     }
 
     /// Parses the last line (one without a newline) and returns every event.
     public mutating func finish() throws(EventDecodingError) -> [ProxyRequestEvent] {
-        if !pending.isEmpty {
-            let line = pending
-            pending = []
-            try line.withUnsafeBytes { buffer in Result { () throws(EventDecodingError) in try self.parseLine(buffer) } }.get()
-        }
+        if !pending.isEmpty { try parsePending() }
         return events
     }
 
-    private mutating func parseLine(_ raw: UnsafeRawBufferPointer) throws(EventDecodingError) {
-        lineNumber += 1
+    private mutating func parsePending() throws(EventDecodingError) {
+        let line = pending
+        pending = []
+        try line.withUnsafeBytes { buffer in Result { () throws(EventDecodingError) in try self.parse(buffer) } }.get()
+    }
+
+    /// Parses the lines of `region` (LF-separated, the last one without its LF): halves on both
+    /// lanes at once when it is large, then takes the events, or the first error, in order.
+    private mutating func parse(_ region: UnsafeRawBufferPointer) throws(EventDecodingError) {
+        let split = region.count >= Self.parallelThreshold ? Self.newline(in: region, from: region.count / 2) : nil
+        if let split {
+            let halves = [
+                UnsafeRawBufferPointer(rebasing: region[..<split]), UnsafeRawBufferPointer(rebasing: region[(split + 1)...]),
+            ]
+            lanes.withUnsafeMutableBufferPointer { lanes in
+                let work = LaneWork(lanes: lanes, halves: halves)
+                DispatchQueue.concurrentPerform(iterations: 2) { work.run($0) }
+            }
+        } else {
+            lanes[0].parse(region)
+        }
+        for index in lanes.indices {
+            if var error = lanes[index].error {
+                error.line = lineNumber + (error.line ?? 0)
+                throw error
+            }
+            lineNumber += lanes[index].lines
+            events.append(contentsOf: lanes[index].events)
+            lanes[index].reset()
+        }
+    }
+
+    private static func newline(in chunk: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        firstNewline(in: chunk, from: start)
+    }
+
+    /// The index of the last LF at or after `start`.
+    private static func lastNewline(in chunk: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var index = chunk.count - 1
+        while index >= start {
+            if chunk[index] == 0x0A { return index }
+            index -= 1
+        }
+        return nil
+    }
+}
+
+/// The lanes and their halves of a region, for the threads of `concurrentPerform`. Each thread
+/// reads only its own half and touches only its own lane, and the call returns once both are
+/// done, so sharing the pointers is safe.
+private struct LaneWork: @unchecked Sendable {
+    let lanes: UnsafeMutableBufferPointer<JSONLinesLane>
+    let halves: [UnsafeRawBufferPointer]
+
+    func run(_ index: Int) { lanes[index].parse(halves[index]) }
+}
+
+/// One lane of ``JSONLinesReader``: parses a run of lines into events, stopping at the first bad
+/// line (whose number, counted from the run's start, the error keeps).
+struct JSONLinesLane {
+    private let plausibleTime: PlausibleTime?
+    private(set) var events: [ProxyRequestEvent] = []
+    private(set) var lines = 0
+    private(set) var error: EventDecodingError?
+    /// Reads the plain lines; the others go to the general parser.
+    private var fast = EventLineParser()
+    /// One shared copy of each component, operation and channel of the lines the general parser
+    /// reads (they repeat on almost every line), so a large batch holds each such string once.
+    private var labels = LabelTable()
+
+    init(plausibleTime: PlausibleTime?) { self.plausibleTime = plausibleTime }
+
+    /// Parses every line of `region` (LF-separated) until the first bad one.
+    mutating func parse(_ region: UnsafeRawBufferPointer) {
+        var start = 0
+        while error == nil {
+            let end = firstNewline(in: region, from: start) ?? region.count
+            parseLine(UnsafeRawBufferPointer(rebasing: region[start..<end]))
+            guard end < region.count else { return }
+            start = end + 1
+        }
+    }
+
+    /// Forgets the events, count and error of the last run (keeping the caches).
+    mutating func reset() {
+        events.removeAll(keepingCapacity: true)
+        lines = 0
+        error = nil
+    }
+
+    private mutating func parseLine(_ raw: UnsafeRawBufferPointer) {
+        lines += 1
         var line = raw
         if let last = line.last, last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
         guard line.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return }
         do throws(EventDecodingError) {
-            var event = try ProxyRequestEvent(jsonBuffer: line)
+            let event: ProxyRequestEvent
+            if let plain = fast.parse(line) { event = plain } else { event = try generalEvent(line) }
             if let reason = plausibleTime?.reason(rejecting: event.timestamp) {
                 throw EventDecodingError(field: "timestamp", reason: reason)
             }
-            event.component = labels.shared(event.component)
-            event.operation = labels.shared(event.operation)
-            event.channelName = event.channelName.map { labels.shared($0) }
             events.append(event)
         } catch {
             var located = error
-            located.line = lineNumber
-            throw located
+            located.line = lines
+            self.error = located
         }
+    }
+
+    /// A line off the fast path's plain shape, through the general parser (which also gives the
+    /// error for a bad line), its labels shared.
+    private mutating func generalEvent(_ line: UnsafeRawBufferPointer) throws(EventDecodingError) -> ProxyRequestEvent {
+        var event = try ProxyRequestEvent(jsonBuffer: line)
+        event.component = labels.shared(event.component)
+        event.operation = labels.shared(event.operation)
+        event.channelName = event.channelName.map { labels.shared($0) }
+        return event
     }
 }
 
@@ -144,4 +231,12 @@ struct LabelTable {
         if strings.count < Self.limit { strings.insert(string) }
         return string
     }
+}
+
+/// The index of the first LF at or after `start` (`memchr`).
+private func firstNewline(in chunk: UnsafeRawBufferPointer, from start: Int) -> Int? {
+    guard let base = chunk.baseAddress, start < chunk.count, let found = memchr(base + start, 0x0A, chunk.count - start) else {
+        return nil
+    }
+    return base.distance(to: UnsafeRawPointer(found))
 }

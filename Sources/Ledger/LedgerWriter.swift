@@ -95,11 +95,12 @@ public final class LedgerWriter: EventAppending, Sendable {
     ///   error, in which case nothing of the batch is acknowledged.
     public func append(_ events: [ProxyRequestEvent]) async throws -> [AppendAcknowledgement] {
         if events.isEmpty { return [] }
-        for event in events {
+        // By index: `for event in events` would copy (retain and release) every event.
+        for index in events.indices {
             do {
-                try event.validate()
+                try events[index].validate()
             } catch {
-                throw LedgerError(.invalidEvent, "event \(UUIDText.lowercase(event.eventID)): \(error)")
+                throw LedgerError(.invalidEvent, "event \(UUIDText.lowercase(events[index].eventID)): \(error)")
             }
         }
         return try await withCheckedThrowingContinuation { (waiter: Waiter) in
@@ -149,19 +150,20 @@ public final class LedgerWriter: EventAppending, Sendable {
         for request in requests {
             var acks: [AppendAcknowledgement] = []
             acks.reserveCapacity(request.events.count)
-            for (index, event) in request.events.enumerated() {
-                if let old = segment.dedupe.claim(event.eventID, sequence: next) {
+            for index in request.events.indices {
+                let eventID = request.events[index].eventID
+                if let old = segment.dedupe.claim(eventID, sequence: next) {
                     acks.append(AppendAcknowledgement(
-                        eventID: event.eventID, position: LedgerPosition(partition: partition, sequence: old), duplicate: true))
+                        eventID: eventID, position: LedgerPosition(partition: partition, sequence: old), duplicate: true))
                     if freshIsFirstRequest {
                         fresh = Array(request.events[..<index])
                         freshIsFirstRequest = false
                     }
                 } else {
                     acks.append(AppendAcknowledgement(
-                        eventID: event.eventID, position: LedgerPosition(partition: partition, sequence: next), duplicate: false))
-                    if !freshIsFirstRequest { fresh.append(event) }
-                    freshIDs.append(event.eventID)
+                        eventID: eventID, position: LedgerPosition(partition: partition, sequence: next), duplicate: false))
+                    if !freshIsFirstRequest { fresh.append(request.events[index]) }
+                    freshIDs.append(eventID)
                     next += 1
                 }
             }

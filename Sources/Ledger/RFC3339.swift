@@ -49,6 +49,13 @@ extension LedgerTimestamp {
     public init?(rfc3339 text: String) {
         var utf8 = Array(text.utf8)
         if utf8.count == 10 { utf8 += Array("T00:00:00Z".utf8) }
+        guard let micros = utf8.withUnsafeBytes({ Self.microseconds(rfc3339: $0) }) else { return nil }
+        self.init(microseconds: micros)
+    }
+
+    /// The instant of a full RFC 3339 date-time in UTF-8 bytes (no bare date), in UTC µs, or
+    /// `nil` on the terms of ``init(rfc3339:)``; no allocation.
+    static func microseconds(rfc3339 utf8: UnsafeRawBufferPointer) -> Int64? {
         guard utf8.count >= 20,
             let year = number(utf8, 0, 4), utf8[4] == UInt8(ascii: "-"),
             let month = number(utf8, 5, 2), utf8[7] == UInt8(ascii: "-"),
@@ -92,7 +99,7 @@ extension LedgerTimestamp {
         // An offset can move a date at either end of the four-digit years past them
         // (`0000-01-01T00:00:00+01:00`); ``rfc3339`` could not write such an instant back.
         guard Self.rfc3339Range.contains(seconds * 1_000_000 + micros) else { return nil }
-        self.init(microseconds: seconds * 1_000_000 + micros)
+        return seconds * 1_000_000 + micros
     }
 
     /// The instants RFC 3339 can write, UTC µs: 0000-01-01T00:00:00Z through 9999-12-31T23:59:59.999999Z.
@@ -116,7 +123,7 @@ private func asciiDigit(_ byte: UInt8) -> Int? {
     byte >= 48 && byte <= 57 ? Int(byte - 48) : nil
 }
 
-private func number(_ bytes: [UInt8], _ start: Int, _ length: Int) -> Int? {
+private func number(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ length: Int) -> Int? {
     var value = 0
     for index in start..<(start + length) {
         guard let digit = asciiDigit(bytes[index]) else { return nil }

@@ -220,9 +220,9 @@ final class SegmentWriter {
         try rotateIfNeeded()
         let compressed = try Zstd.compress(raw, level: configuration.compressionLevel)
         var earliest = Int64.max, latest = Int64.min
-        for event in events {
-            earliest = min(earliest, event.timestamp.microseconds)
-            latest = max(latest, event.timestamp.microseconds)
+        for index in events.indices {
+            earliest = min(earliest, events[index].timestamp.microseconds)
+            latest = max(latest, events[index].timestamp.microseconds)
         }
         let frame = FrameHeader.makeFrame(
             baseSequence: nextSequence, recordCount: events.count, rawLength: raw.count,

@@ -27,6 +27,11 @@ enum UUIDText {
         return Array(text.utf8).withUnsafeBytes { parse($0, lowercaseOnly) }
     }
 
+    /// ``parse(_:lowercaseOnly:)`` over UTF-8 bytes in place, either case.
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> UUID? {
+        bytes.count == 36 ? parse(bytes, false) : nil
+    }
+
     private static func parse(_ bytes: UnsafeRawBufferPointer, _ lowercaseOnly: Bool) -> UUID? {
         guard bytes[8] == UInt8(ascii: "-"), bytes[13] == UInt8(ascii: "-"), bytes[18] == UInt8(ascii: "-"),
             bytes[23] == UInt8(ascii: "-")

@@ -27,6 +27,9 @@ struct AppendCommand: AsyncParsableCommand {
     @Flag(help: "Accept events stamped before 2000 or more than a day in the future (refused by default).")
     var allowAnyTime = false
 
+    @Flag(help: "Keep an unknown field whose name is close to a schema field's (such as reqest_bytes) as an extra field instead of refusing the line.")
+    var allowUnknownFields = false
+
     @Option(help: ArgumentHelp("When appends are made durable: always, interval[:MS] or none.", valueName: "policy"))
     var fsync: FsyncPolicy = .always
 
@@ -44,7 +47,8 @@ struct AppendCommand: AsyncParsableCommand {
 
     /// Reads standard input in 1 MiB chunks, keeping only the parsed events.
     private func readEvents() throws(EventDecodingError) -> [ProxyRequestEvent] {
-        var reader = JSONLinesReader(plausibleTime: allowAnyTime ? nil : .standard())
+        var reader = JSONLinesReader(
+            rules: AppendRules(plausibleTime: allowAnyTime ? nil : .standard(), allowUnknownFields: allowUnknownFields))
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let count = chunk.withUnsafeMutableBytes { Foundation.read(STDIN_FILENO, $0.baseAddress, $0.count) }

@@ -10,7 +10,14 @@ public enum JSONLines {
     /// - Throws: ``EventDecodingError`` for the first bad line, with its 1-based line number and
     ///   the field at fault. Nothing is returned then, so a caller appends all lines or none.
     public static func parse(_ bytes: [UInt8], plausibleTime: PlausibleTime? = nil) throws(EventDecodingError) -> [ProxyRequestEvent] {
-        var reader = JSONLinesReader(plausibleTime: plausibleTime)
+        try parse(bytes, rules: AppendRules(plausibleTime: plausibleTime))
+    }
+
+    /// Parses every non-blank line of `bytes` into events, each checked and completed by `rules`.
+    ///
+    /// - Throws: ``EventDecodingError`` for the first bad line, with its 1-based line number.
+    public static func parse(_ bytes: [UInt8], rules: AppendRules) throws(EventDecodingError) -> [ProxyRequestEvent] {
+        var reader = JSONLinesReader(rules: rules)
         try bytes.withUnsafeBytes { buffer in Result { () throws(EventDecodingError) in try reader.consume(buffer) } }.get()
         return try reader.finish()
     }
@@ -39,7 +46,12 @@ public struct JSONLinesReader {
 
     /// - Parameter plausibleTime: when given, an event whose timestamp lies outside it is a bad line.
     public init(plausibleTime: PlausibleTime? = nil) {
-        lanes = [JSONLinesLane(plausibleTime: plausibleTime), JSONLinesLane(plausibleTime: plausibleTime)]
+        self.init(rules: AppendRules(plausibleTime: plausibleTime))
+    }
+
+    /// - Parameter rules: what each event must satisfy beyond the schema (``AppendRules``).
+    public init(rules: AppendRules) {
+        lanes = [JSONLinesLane(rules: rules), JSONLinesLane(rules: rules)]
     }
 
     /// Parses every complete line of `chunk` (after what is pending from earlier chunks).
@@ -129,7 +141,7 @@ private struct LaneWork: @unchecked Sendable {
 /// One lane of ``JSONLinesReader``: parses a run of lines into events, stopping at the first bad
 /// line (whose number, counted from the run's start, the error keeps).
 struct JSONLinesLane {
-    private let plausibleTime: PlausibleTime?
+    private let rules: AppendRules
     private(set) var events: [ProxyRequestEvent] = []
     private(set) var lines = 0
     private(set) var error: EventDecodingError?
@@ -139,7 +151,7 @@ struct JSONLinesLane {
     /// reads (they repeat on almost every line), so a large batch holds each such string once.
     private var labels = LabelTable()
 
-    init(plausibleTime: PlausibleTime?) { self.plausibleTime = plausibleTime }
+    init(rules: AppendRules) { self.rules = rules }
 
     /// Parses every line of `region` (LF-separated) until the first bad one.
     mutating func parse(_ region: UnsafeRawBufferPointer) {
@@ -165,11 +177,9 @@ struct JSONLinesLane {
         if let last = line.last, last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
         guard line.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return }
         do throws(EventDecodingError) {
-            let event: ProxyRequestEvent
+            var event: ProxyRequestEvent
             if let plain = fast.parse(line) { event = plain } else { event = try generalEvent(line) }
-            if let reason = plausibleTime?.reason(rejecting: event.timestamp) {
-                throw EventDecodingError(field: "timestamp", reason: reason)
-            }
+            try rules.apply(to: &event)
             events.append(event)
         } catch {
             var located = error

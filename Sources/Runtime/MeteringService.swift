@@ -8,8 +8,14 @@ import ServiceLifecycle
 actor MeteringPool {
     private var meters: [(upstream: MeteringUpstream, proxy: MeteringProxy)] = []
     private let logger: Logger
+    private let rules: @Sendable () -> [TrafficRule]
 
-    init(logger: Logger) { self.logger = logger }
+    /// - Parameter rules: The settings' current listener rules; their `block` rules apply to the
+    ///   workers' requests too.
+    init(rules: @escaping @Sendable () -> [TrafficRule] = { [] }, logger: Logger) {
+        self.rules = rules
+        self.logger = logger
+    }
 
     /// The meter for `service`'s gateway, started on first use; `nil` when the route is off.
     ///
@@ -19,7 +25,7 @@ actor MeteringPool {
         guard service.isEnabled else { return nil }
         let upstream = try MeteringUpstream(service: service)
         if let known = meters.first(where: { $0.upstream == upstream }) { return known.proxy }
-        let proxy = try await MeteringProxy.start(upstream: upstream, logger: logger)
+        let proxy = try await MeteringProxy.start(upstream: upstream, logger: logger, rules: rules)
         meters.append((upstream, proxy))
         return proxy
     }

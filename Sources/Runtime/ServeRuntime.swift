@@ -99,7 +99,7 @@ public final class ServeRuntime: Sendable {
         let wakeups = ProjectorWakeups()
         sink = LedgerSink(writer: writer, metrics: metrics, wakeups: wakeups, logger: logger)
         metrics.recordLedgerBlocked(false)
-        meters = MeteringPool(logger: logger)
+        meters = MeteringPool(rules: { settings().rules }, logger: logger)
         let channelURLs = options.channelURLs
         let executor = JobExecutor(
             settings: settings, meters: meters, sink: sink, counters: RateLimitCounters(), ytDlpPath: options.ytDlpPath,

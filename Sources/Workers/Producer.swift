@@ -184,6 +184,11 @@ public struct ProducerConfiguration: Sendable {
         guard failure.errorType != .interrupted else { return failure }
         failure.retryAfter = usage?.retryAfter
         guard let gateway = usage?.gatewayFailure else { return failure }
+        if gateway.errorType == .blockedByRule {
+            return YtDlpFailure(
+                errorType: .blockedByRule, httpStatus: 403,
+                message: "the metering proxy refused a request: listener \(gateway.reason ?? "rule") (nothing was billed)")
+        }
         let detail =
             gateway.reason.map { "X-Webshare-Error-Reason \($0)" } ?? gateway.status.map { "HTTP \($0)" }
             ?? "no reply (refused, reset or unreachable)"

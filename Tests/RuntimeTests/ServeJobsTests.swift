@@ -2,6 +2,7 @@ import Foundation
 import Jobs
 import Ledger
 import Projections
+import ProxyGateway
 import ProxyLab
 import Runtime
 import Testing
@@ -38,6 +39,32 @@ import TestSupport
             let projection = try ProjectionStore(path: lab.database)
             #expect(try projection.requestLogCount() == 4, "the projector's last pass ran before the ledger closed")
             try projection.close()
+        }
+    }
+
+    /// A listener rule that blocks the caption host for the transcription component: the meter
+    /// answers 403, nothing reaches the gateway, and the job is discarded with one zero-byte
+    /// `blocked_by_rule` event that names the rule, while another component's job still runs.
+    @Test(.enabled(if: LabSupport.unavailableReason == nil, "\(LabSupport.unavailableReason ?? "")"))
+    func aBlockRuleRefusesAWorkersRequestBeforeTheGateway() async throws {
+        try await ServeLab.with(videos: 1) { lab in
+            var settings = lab.settings()
+            settings.rules = [TrafficRule(name: "no-captions", components: ["transcribe-worker"], host: "127.0.0.1", action: .block)]
+            let current = settings
+            let runtime = try await ServeRuntime.start(options: try lab.options(), settings: { current }, logger: ServeLab.logger)
+            let job = try await ServeLab.running(runtime) {
+                let request = JobRequest(.transcribe(.infoJSON(path: lab.lab.fixtures.videos[0].infoJSONPath)))
+                let id = try await runtime.jobs.enqueue(request, now: JobClock.now()).job.id
+                return try #require(try await ServeLab.waitFor([id], in: runtime.jobs) { $0.allSatisfy(\.isFinished) }.first)
+            }
+            #expect(job.state == .discarded && job.attempt == 1, "a blocked request is permanent: no retry")
+            let events = try ServeLab.events(in: lab.ledger)
+            #expect(events.count == 1)
+            let event = try #require(events.first)
+            #expect(event.errorType == .blockedByRule && !event.success && event.extra["rule"] == .string("no-captions"), "\(event)")
+            #expect(event.requestBytes == 0 && event.responseBytes == 0 && event.extra["gateway_status"] == nil)
+            let captions = try lab.lab.gateway.accessLogEntries().filter { $0.target?.contains("/captions/") ?? false }
+            #expect(captions.isEmpty, "the gateway never saw the caption request")
         }
     }
 

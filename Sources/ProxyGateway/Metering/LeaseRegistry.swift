@@ -97,6 +97,18 @@ final class LeaseState: Sendable {
         }
     }
 
+    /// Records a request a `block` rule refused locally (`403`): an exchange of zero bytes whose
+    /// class is `blocked_by_rule` and whose reason names the rule. Nothing reached the gateway.
+    func recordBlocked(head: ProxyRequestHead, rule: String) {
+        state.withLock { state in
+            state.usage.exchanges.append(
+                MeteredExchange(
+                    isTunnel: head.isTunnel, method: head.method, targetHost: head.targetHost, requestBytes: 0,
+                    responseBytes: 0, status: 403, errorType: .blockedByRule, errorReason: "rule " + rule, cutShort: false,
+                    isOpen: false))
+        }
+    }
+
     /// Records the status of a `direct` tunnel that reached its target (the proxy answered 200).
     func recordDirectTunnelOpened(exchange: Int) {
         state.withLock { $0.usage.exchanges[exchange].status = 200 }

@@ -87,7 +87,8 @@ public struct MeteredUsage: Sendable, Hashable {
     /// Extra event fields describing the gateway's side (all keys are snake_case):
     /// `gateway_status` (int) and `gateway_error_reason` (string) of ``gatewayFailure`` when present,
     /// `gateway_exchanges` (int), `gateway_tunnels` (int), and `gateway_cut_short` and
-    /// `gateway_suppressed_after_auth_failure` (ints) when non-zero.
+    /// `gateway_suppressed_after_auth_failure` (ints) when non-zero; `rule` (string) when a
+    /// `block` rule refused a request.
     public var extraFields: [String: JSONValue] {
         var extra: [String: JSONValue] = [
             "gateway_exchanges": .integer(Int64(exchanges.count)),
@@ -98,6 +99,13 @@ public struct MeteredUsage: Sendable, Hashable {
             if let reason = failure.reason { extra["gateway_error_reason"] = .string(reason) }
         }
         if cutShortCount > 0 { extra["gateway_cut_short"] = .integer(Int64(cutShortCount)) }
+        if let blocked = exchanges.last(where: { $0.errorType == .blockedByRule }), let reason = blocked.errorReason {
+            extra["rule"] = .string(String(reason.dropFirst("rule ".count)))
+        }
+        if gatewayFailure?.errorType == .blockedByRule {  // the proxy's own 403, not the gateway's
+            extra["gateway_status"] = nil
+            extra["gateway_error_reason"] = nil
+        }
         if suppressedAfterAuthFailure > 0 {
             extra["gateway_suppressed_after_auth_failure"] = .integer(Int64(suppressedAfterAuthFailure))
         }

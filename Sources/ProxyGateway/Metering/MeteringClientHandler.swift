@@ -189,6 +189,16 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
             replyLocally(LocalReply.authenticationRequired, context: context)
             return
         }
+        let component = lease.attribution.component
+        if let rule = TrafficRule.first(in: environment.rules(), component: component, targetHost: head.targetHost,
+            url: head.isTunnel ? nil : head.target), rule.action == .block
+        {
+            lease.recordBlocked(head: head, rule: rule.name)
+            environment.logger.info("metering: a rule blocked a request",
+                metadata: ["metering.rule": "\(rule.name)", "metering.target": "\(head.targetHost)"])
+            replyLocally(LocalReply.blocked(by: rule.name), context: context)
+            return
+        }
         open(head: head, lease: lease, context: context)
     }
 

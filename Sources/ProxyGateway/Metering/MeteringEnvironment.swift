@@ -19,6 +19,9 @@ struct MeteringEnvironment: Sendable {
     /// For a shared listener: how clients are admitted and where each exchange's event goes;
     /// `nil` for a worker meter, whose clients present lease tokens.
     var shared: SharedAdmission? = nil
+    /// For a worker meter: the current listener rules; a `block` rule refuses a lease's request
+    /// with `403`, recorded on the lease (``LeaseState/recordBlocked(head:rule:)``).
+    var rules: @Sendable () -> [TrafficRule] = { [] }
 }
 
 /// The open channels of a proxy (client and gateway side), and whether shutdown is forcing them

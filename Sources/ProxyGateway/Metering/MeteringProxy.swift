@@ -50,12 +50,14 @@ public final class MeteringProxy: Sendable {
     ///   cannot be bound.
     public static func start(
         upstream: MeteringUpstream, logger: Logger, port: Int = 0, connectTimeout: Duration = .seconds(10),
+        rules: @escaping @Sendable () -> [TrafficRule] = { [] },
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(MeteringError) -> MeteringProxy {
-        let environment = MeteringEnvironment(
+        var environment = MeteringEnvironment(
             registry: LeaseRegistry(), upstream: upstream, authorization: upstream.basicAuthorization,
             connectTimeout: .nanoseconds(connectTimeout.wholeNanoseconds),
             tracker: ChannelTracker(), logger: logger)
+        environment.rules = rules
         return try await listen(environment: environment, host: "127.0.0.1", port: port, group: group)
     }
 

@@ -189,7 +189,7 @@ let package = Package(
 
         .target(
             name: "TestSupport",
-            dependencies: ["Ledger", "ProxyLab"],
+            dependencies: ["Ledger", "ProxyLab", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "TestSupport"]),

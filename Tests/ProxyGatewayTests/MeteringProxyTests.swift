@@ -2,6 +2,7 @@ import Foundation
 import Ledger
 import Logging
 import Testing
+import TestSupport
 
 @testable import ProxyGateway
 
@@ -17,7 +18,8 @@ struct MeteringProxyTests {
     static func withProxy(
         gatewayPort: UInt16, _ body: (MeteringProxy, MeteringLease) async throws -> Void
     ) async throws {
-        let (logger, store) = CapturingLogHandler.makeLogger()
+        let store = TestLog()
+        let logger = store.logger(label: "metering-test")
         let upstream = try MeteringUpstream(host: "127.0.0.1", port: Int(gatewayPort), username: username, password: password)
         let proxy = try await MeteringProxy.start(upstream: upstream, logger: logger, connectTimeout: .seconds(3))
         let lease = proxy.register(OperationAttribution(component: "transcribe-worker", operation: "subtitle-download", jobID: "job-1", videoID: "vid"))

@@ -2,6 +2,7 @@ import Foundation
 import Ledger
 import Logging
 import Testing
+import TestSupport
 
 @testable import ProxyGateway
 
@@ -12,7 +13,8 @@ struct MeteringShutdownTests {
     func shutdownCutsTunnel() async throws {
         let gateway = try StubGateway(.tunnel(reply: MeteringProxyTests.connectEstablished, payload: 3_000))
         defer { gateway.close() }
-        let (logger, store) = CapturingLogHandler.makeLogger()
+        let store = TestLog()
+        let logger = store.logger(label: "metering-test")
         let upstream = try MeteringUpstream(
             host: "127.0.0.1", port: Int(gateway.port), username: "u", password: MeteringProxyTests.password)
         let proxy = try await MeteringProxy.start(upstream: upstream, logger: logger)

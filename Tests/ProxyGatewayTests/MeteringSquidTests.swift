@@ -24,7 +24,8 @@ struct MeteringSquidTests {
             directory: directory + "/squid", username: LabSupport.username, password: LabSupport.hardPassword)
         try await withOriginServer(rootDirectory: root) { origin in
             try await withSquidGateway(configuration) { squid in
-                let (logger, store) = CapturingLogHandler.makeLogger()
+                let store = TestLog()
+        let logger = store.logger(label: "metering-test")
                 var usages: [MeteredUsage] = []
                 for password in [LabSupport.hardPassword, "wrong-password"] {
                     let upstream = try MeteringUpstream(

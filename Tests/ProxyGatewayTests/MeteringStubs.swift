@@ -206,29 +206,3 @@ enum Sockets {
     }
 }
 
-/// A log handler that keeps every rendered message and its metadata, to check for secrets.
-struct CapturingLogHandler: LogHandler {
-    final class Store: Sendable {
-        let lines = Mutex<[String]>([])
-        var text: String { lines.withLock { $0.joined(separator: "\n") } }
-    }
-
-    let store: Store
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let all = metadata.merging(event.metadata ?? [:]) { $1 }
-        store.lines.withLock { $0.append("\(event.level) \(event.message) \(all)") }
-    }
-
-    static func makeLogger() -> (Logger, Store) {
-        let store = Store()
-        return (Logger(label: "metering-test") { _ in CapturingLogHandler(store: store) }, store)
-    }
-}

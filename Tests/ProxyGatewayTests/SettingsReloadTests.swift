@@ -7,29 +7,6 @@ import Testing
 
 @testable import ProxyGateway
 
-/// A logger that keeps the messages it receives.
-final class RecordingLogHandler: LogHandler, Sendable {
-    private let lines = Mutex<[String]>([])
-    var metadata: Logger.Metadata {
-        get { [:] }
-        set {}
-    }
-    var logLevel: Logger.Level {
-        get { .trace }
-        set {}
-    }
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { nil }
-        set {}
-    }
-
-    var messages: [String] { lines.withLock { $0 } }
-
-    func log(event: LogEvent) {
-        lines.withLock { $0.append(event.message.description) }
-    }
-}
-
 @Suite("settings reload", .serialized)
 struct SettingsReloadTests {
     static let secret = "s3cr3t-P@ss:w/rd%#?"
@@ -106,8 +83,8 @@ struct SettingsReloadTests {
     @Test func theServiceReloadsWhenTheFileChangesAndEndsOnGracefulShutdown() async throws {
         let directory = try TemporaryDirectory("reload-service")
         let store = try makeStore(directory, #"{"proxy": {"max_concurrency": 2}}"#)
-        let handler = RecordingLogHandler()
-        let logger = Logger(label: "test.reload") { _ in handler }
+        let handler = TestLog()
+        let logger = handler.logger(label: "test.reload")
         let service = await SettingsReloadService(
             store: store, logger: logger, pollInterval: .milliseconds(20), reloadsOnSIGHUP: false)
         try await withRunningGroup(service, logger: logger) {

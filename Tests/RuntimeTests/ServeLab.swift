@@ -14,11 +14,9 @@ struct ServeLab {
     let lab: LabEnvironment
     let password: String
 
-    static let logger: Logger = {
-        var logger = Logger(label: "test.serve")
-        logger.logLevel = .warning
-        return logger
-    }()
+    /// The serve tests' warnings (grace periods over, full disks, on purpose): kept, not printed.
+    static let log = TestLog()
+    static let logger = log.logger(label: "test.serve", level: .warning)
 
     /// Starts the lab with `videos` videos under a new folder, runs `body`, stops the lab.
     static func with<T: Sendable>(

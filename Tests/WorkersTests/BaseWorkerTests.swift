@@ -1,6 +1,7 @@
 import Logging
 import ProxyGateway
 import Testing
+import TestSupport
 
 @testable import Workers
 
@@ -20,7 +21,8 @@ actor InFlightTracker {
 struct SampleFailure: Error {}
 
 struct BaseWorkerTests {
-    let logger = Logger(label: "test.workers")
+    /// The workers log `job failed` for the failures these tests make on purpose: kept, not printed.
+    let logger = TestLog().logger(label: "test.workers")
 
     func makeWorker(_ concurrency: WorkerConcurrency, tracker: InFlightTracker) -> BaseWorker<Int, Int> {
         BaseWorker(concurrency: concurrency, logger: logger) { job in

@@ -30,8 +30,7 @@ struct AppendCommand: AsyncParsableCommand {
     @Flag(help: "Keep an unknown field whose name is close to a schema field's (such as reqest_bytes) as an extra field instead of refusing the line.")
     var allowUnknownFields = false
 
-    @Option(help: ArgumentHelp("When appends are made durable: always, interval[:MS] or none.", valueName: "policy"))
-    var fsync: FsyncPolicy = .always
+    @OptionGroup var fsyncOptions: FsyncOptions
 
     @Option(help: "Output format for the result.")
     var format: OutputFormat = .text
@@ -76,7 +75,7 @@ struct AppendCommand: AsyncParsableCommand {
         let acks = try await reportingLedgerErrors {
             let writer = try LedgerWriter.open(
                 LedgerConfiguration(
-                    directory: ledgerOptions.ledger, partition: partition, fsyncPolicy: fsync, lockTimeout: lockOptions.duration))
+                    directory: ledgerOptions.ledger, partition: partition, fsyncPolicy: fsyncOptions.fsync, lockTimeout: lockOptions.duration))
             do {
                 let acks = try await writer.append(events)
                 try await writer.close()

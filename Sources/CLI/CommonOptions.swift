@@ -12,6 +12,25 @@ struct LedgerOptions: ParsableArguments {
 }
 
 /// How long a writing command waits for another writer of the same partition.
+/// `--fsync`, the same for every command that writes the ledger.
+struct FsyncOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "When appends are made durable: always (before each append returns), interval[:MS] (every MS ms, default 100) or none.",
+        valueName: "policy"))
+    var fsync: FsyncPolicy = .always
+}
+
+/// `--shutdown-grace SECONDS` read and checked the same way by `serve` and `proxy` (their
+/// defaults differ: jobs get longer than tunnels).
+enum ShutdownGrace {
+    /// The grace as a `Duration`.
+    /// - Throws: `ValidationError` outside 0…86400 seconds.
+    static func duration(seconds: Double) throws -> Duration {
+        guard seconds >= 0, seconds <= 86_400 else { throw ValidationError("--shutdown-grace must be 0 to 86400 seconds") }
+        return .milliseconds(Int64(seconds * 1_000))
+    }
+}
+
 struct LockOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Seconds to wait for another writer of the partition to finish before failing with `locked`.", valueName: "seconds"))

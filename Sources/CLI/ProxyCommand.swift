@@ -120,19 +120,18 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds open tunnels may run on after SIGTERM before they are closed.", valueName: "seconds"))
     var shutdownGrace: Double = 5
 
-    @Option(help: "When the ledger fsyncs: always, interval[:MS] or none.")
-    var fsync: FsyncPolicy = .always
+    @OptionGroup var fsyncOptions: FsyncOptions
 
     func validate() throws {
         _ = try ServeCommand.parseListen(listen)
         if let httpListen { _ = try ServeCommand.parseListen(httpListen) }
-        guard shutdownGrace >= 0, shutdownGrace <= 86_400 else { throw ValidationError("--shutdown-grace must be 0 to 86400 seconds") }
+        _ = try ShutdownGrace.duration(seconds: shutdownGrace)
     }
 
     func run() async throws {
         var shared = try listener.options(listen: listen)
         let store = try SettingsStore(configFile: config)
-        shared.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1_000))
+        shared.shutdownGrace = try ShutdownGrace.duration(seconds: shutdownGrace)
         var options = ServeOptions(
             ledgerDirectory: ledgerOptions.ledger, databasePath: databaseOptions.db,
             jobsDatabasePath: SQLiteJobStore.defaultPath, outputDirectory: ".proxy-ledger/transcripts", ytDlpPath: "")
@@ -141,7 +140,7 @@ struct ProxyCommand: AsyncParsableCommand {
         options.servesHTTP = httpListen != nil
         if let httpListen { (options.listenHost, options.listenPort) = try ServeCommand.parseListen(httpListen) }
         options.authToken = try authTokenFile.map { try ServeCommand.readToken($0) }
-        options.fsyncPolicy = fsync
+        options.fsyncPolicy = fsyncOptions.fsync
         options.lockTimeout = lockOptions.duration
         do { try options.validate() } catch let error as RuntimeError { throw CommandFailure(error.message) }
         try createParentDirectory(of: databaseOptions.db)

@@ -76,8 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Days of proxy_request_logs rows to keep (pruned daily; the rollups and the ledger keep everything); 0 keeps all.", valueName: "days"))
     var retentionDays: Int = 90
 
-    @Option(help: "When the ledger fsyncs: always, interval[:MS] or none.")
-    var fsync: FsyncPolicy = .always
+    @OptionGroup var fsyncOptions: FsyncOptions
 
     func validate() throws {
         _ = try Self.parseListen(listen)
@@ -87,7 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(
                 "\(listenerFlags.joined(separator: ", ")) configure the metering listener; add --proxy-listen HOST:PORT to start it")
         }
-        guard shutdownGrace >= 0, shutdownGrace <= 86_400 else { throw ValidationError("--shutdown-grace must be 0 to 86400 seconds") }
+        _ = try ShutdownGrace.duration(seconds: shutdownGrace)
         guard retentionDays >= 0, retentionDays <= 36_500 else { throw ValidationError("--retention-days must be 0 to 36500") }
         guard lease >= 1, lease <= 86_400 else { throw ValidationError("--lease must be 1 to 86400 seconds") }
     }
@@ -103,9 +102,9 @@ struct ServeCommand: AsyncParsableCommand {
         (options.listenHost, options.listenPort) = try Self.parseListen(listen)
         options.authToken = try authTokenFile.map { try Self.readToken($0) }
         options.sharedProxy = try proxyListen.map { try proxyListener.options(listen: $0) }
-        options.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1_000))
+        options.shutdownGrace = try ShutdownGrace.duration(seconds: shutdownGrace)
         options.leaseDuration = .milliseconds(Int64(lease * 1_000))
-        options.fsyncPolicy = fsync
+        options.fsyncPolicy = fsyncOptions.fsync
         options.projectionRetention = retentionDays == 0 ? nil : .seconds(Int64(retentionDays) * 86_400)
         if let rateCard {
             guard FileManager.default.isReadableFile(atPath: rateCard) else { throw CommandFailure("cannot read the rate card \(rateCard)") }

@@ -13,8 +13,7 @@ struct StressAppendCommand: AsyncParsableCommand {
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
-    @Option(help: "When appends are made durable.")
-    var fsync: FsyncPolicy = .always
+    @OptionGroup var fsyncOptions: FsyncOptions
 
     @Option(help: "Concurrent producers.")
     var producers: Int = 4
@@ -33,7 +32,7 @@ struct StressAppendCommand: AsyncParsableCommand {
 
     func run() async throws {
         let writer = try LedgerWriter.open(
-            LedgerConfiguration(directory: ledgerOptions.ledger, fsyncPolicy: fsync, segmentMaxBytes: segmentBytes))
+            LedgerConfiguration(directory: ledgerOptions.ledger, fsyncPolicy: fsyncOptions.fsync, segmentMaxBytes: segmentBytes))
         let batch = self.batch
         try await withThrowingTaskGroup(of: Void.self) { group in
             for producer in 0..<producers {

@@ -159,12 +159,12 @@ enum ProjectionLoader {
             let inserted: Bool
             var component: Int64 = 0, operation: Int64 = 0, errorType: Int64?
             do {
-                component = try labels.id(.component, event.component, in: db)
-                operation = try labels.id(.operation, event.operation, in: db)
-                errorType = try event.errorType.map { try labels.id(.errorType, $0.rawValue, in: db) }
                 if let horizon, microseconds < horizon, try Retention.wasPruned(TextEncoding.lowercase(event.eventID), in: db) {
                     inserted = false  // its row was pruned; it is a duplicate, not a new event
                 } else {
+                    component = try labels.id(.component, event.component, in: db)
+                    operation = try labels.id(.operation, event.operation, in: db)
+                    errorType = try event.errorType.map { try labels.id(.errorType, $0.rawValue, in: db) }
                     inserted = try inserter.insert(record, component: component, operation: operation, errorType: errorType)
                 }
             } catch {

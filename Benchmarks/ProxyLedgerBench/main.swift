@@ -116,7 +116,7 @@ let rebuilt = try Projector.rebuild(ledger: try LedgerReader(directory: mainLedg
 let rebuildRate = Double(rebuilt.eventsApplied) / (ContinuousClock.now - rebuildStarted).seconds
 row("rebuild proxy_request_logs + indexes + rollups", rebuildRate, target: "≥ 90 % of raw sqlite3")
 let rawLoad = try LoadBaseline.rawLoad(rebuilt: root + "/rebuild.sqlite", into: root + "/raw-load.sqlite")
-print("sqlite3   C API load of the same rows, table and indexes".padding(toLength: 58, withPad: " ", startingAt: 0)
+print("sqlite3   C API load of the rebuilt tables and indexes".padding(toLength: 58, withPad: " ", startingAt: 0)
     + String(format: " %10.0f rows/s    rebuild = %.0f %% of it   (target ≥ 90 %%)", rawLoad, 100 * rebuildRate / rawLoad))
 let projectionBytes = (try? FileManager.default.attributesOfItem(atPath: root + "/rebuild.sqlite")[.size] as? Int) ?? 0
 print(String(format: "projection: %.0f B/event (SQLite file after rebuild; JSONL %.0f B/event)   (target ≤ 250 B/event)",

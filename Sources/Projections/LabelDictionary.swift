@@ -18,6 +18,8 @@ struct LabelDictionary {
     }
 
     private var ids: [Key: Int64] = [:]
+    /// The text of every id in ``ids``.
+    private var texts: [Int64: String] = [:]
 
     /// Loads every label of `db`.
     ///
@@ -26,7 +28,9 @@ struct LabelDictionary {
         let rows = try Row.fetchCursor(db, sql: "SELECT id, kind, text FROM projection_labels")
         while let row = try rows.next() {
             guard let kind = Kind(rawValue: row[1]) else { continue }
-            ids[Key(kind: kind, text: row[2])] = row[0]
+            let id: Int64 = row[0], text: String = row[2]
+            ids[Key(kind: kind, text: text)] = id
+            texts[id] = text
         }
     }
 
@@ -40,6 +44,12 @@ struct LabelDictionary {
         try insert.execute(arguments: [kind.rawValue, text])
         let id = db.lastInsertedRowID
         ids[key] = id
+        texts[id] = text
         return id
+    }
+
+    /// The text of label `id`, when it is one of `projection_labels`.
+    func text(of id: Int64) -> String? {
+        texts[id]
     }
 }

@@ -18,14 +18,22 @@ struct BatchOutcome {
 /// roll back together. Statements are prepared once per connection (`cachedStatement`), rollup
 /// sums are aggregated in memory and written once per group per batch.
 enum ProjectionLoader {
-    /// The grouping columns of `proxy_usage_hourly`.
-    private struct RollupKey: Hashable {
+    /// The grouping columns of `proxy_usage_hourly`, the labels as `projection_labels` ids (no
+    /// string hashing per event).
+    fileprivate struct RollupKey: Hashable {
         var hourMicroseconds: Int64
-        var component: String
-        var operation: String
+        var component: Int64
+        var operation: Int64
         var success: Bool
-        var errorType: String
+        /// `nil` for no error type (`''` in the table).
+        var errorType: Int64?
         var proxied: Bool
+    }
+
+    /// `proxy_usage_hourly` sums gathered in memory: per batch, or over a whole rebuild, which
+    /// writes them once after the load. Bounded by hours × label combinations, not by events.
+    struct HourlyRollup {
+        fileprivate var sums: [RollupKey: RollupSums] = [:]
     }
 
     /// The grouping columns of `proxy_usage_hourly_by_key`.
@@ -52,7 +60,7 @@ enum ProjectionLoader {
     }
 
     /// The summed columns of `proxy_usage_hourly` (bytes; NULL counts as 0).
-    private struct RollupSums {
+    fileprivate struct RollupSums {
         var requests: Int64 = 0
         var requestBytes: Int64 = 0
         var responseBytes: Int64 = 0
@@ -72,7 +80,7 @@ enum ProjectionLoader {
     }
 
     /// An event's id and ledger position, for error messages (no strings to retain per event).
-    private struct EventReference {
+    fileprivate struct EventReference {
         var eventID: UUID
         var position: LedgerPosition
 
@@ -121,11 +129,22 @@ enum ProjectionLoader {
     static func apply(
         _ records: some Collection<LedgerRecord>, in db: Database, keyedRollup: Bool = true
     ) throws -> BatchOutcome {
+        var rollup = HourlyRollup()
+        let outcome = try apply(records, in: db, keyedRollup: keyedRollup, hourly: &rollup)
+        try writeRollup(rollup, in: db)
+        return outcome
+    }
+
+    /// ``apply(_:in:keyedRollup:)`` adding the `proxy_usage_hourly` sums of the inserted rows to
+    /// `hourly` instead of writing them; write them with ``writeRollup(_:in:)`` in a later
+    /// transaction of the same database (a rebuild does once, after its load).
+    static func apply(
+        _ records: some Collection<LedgerRecord>, in db: Database, keyedRollup: Bool, hourly rollup: inout HourlyRollup
+    ) throws -> BatchOutcome {
         var inserter = try RequestLogInserter(db)
         var labels = try LabelDictionary(db)
         var outcome = BatchOutcome()
         let horizon = try Retention.horizon(in: db)
-        var rollup: [RollupKey: RollupSums] = [:]
         var keyed: [KeyedRollupKey: KeyedSums] = [:]
         for record in records {
             let position = record.position
@@ -138,11 +157,15 @@ enum ProjectionLoader {
             let event = record.event
             let microseconds = event.timestamp.microseconds
             let inserted: Bool
+            var component: Int64 = 0, operation: Int64 = 0, errorType: Int64?
             do {
                 if let horizon, microseconds < horizon, try Retention.wasPruned(TextEncoding.lowercase(event.eventID), in: db) {
                     inserted = false  // its row was pruned; it is a duplicate, not a new event
                 } else {
-                    inserted = try inserter.insert(record, labels: &labels, in: db)
+                    component = try labels.id(.component, event.component, in: db)
+                    operation = try labels.id(.operation, event.operation, in: db)
+                    errorType = try event.errorType.map { try labels.id(.errorType, $0.rawValue, in: db) }
+                    inserted = try inserter.insert(record, component: component, operation: operation, errorType: errorType)
                 }
             } catch {
                 throw ProjectionError(
@@ -161,13 +184,13 @@ enum ProjectionLoader {
             let hour = TextEncoding.hourStart(microseconds: microseconds)
             let key = RollupKey(
                 hourMicroseconds: hour,
-                component: event.component,
-                operation: event.operation,
+                component: component,
+                operation: operation,
                 success: event.success,
-                errorType: event.errorType?.rawValue ?? "",
+                errorType: errorType,
                 proxied: event.proxied
             )
-            try rollup[key, default: RollupSums()].add(record)
+            try rollup.sums[key, default: RollupSums()].add(record)
             guard keyedRollup && event.proxied else { continue }
             let bytes = event.estimatedBytes ?? 0
             func count(_ kind: ProjectionSchema.KeyKind, _ name: String?) throws {
@@ -179,19 +202,31 @@ enum ProjectionLoader {
             try count(.channel, event.channelName)
             try count(.video, event.videoID)
         }
-        try writeRollup(rollup, in: db)
         try writeKeyedRollup(keyed, in: db)
         try writeCheckpoints(outcome.nextSequences, in: db)
         return outcome
     }
 
-    private static func writeRollup(_ rollup: [RollupKey: RollupSums], in db: Database) throws {
-        guard !rollup.isEmpty else { return }
+    /// Adds `rollup` to `proxy_usage_hourly` through one prepared upsert, the label ids resolved
+    /// to their text.
+    ///
+    /// - Throws: ``ProjectionError`` `.writeFailed`, or `.invalidRecord` naming an event when a
+    ///   stored sum plus the added one passes Int64.max.
+    static func writeRollup(_ rollup: HourlyRollup, in db: Database) throws {
+        guard !rollup.sums.isEmpty else { return }
+        let labels = try LabelDictionary(db)
+        func text(_ id: Int64?) throws -> String {
+            guard let id else { return "" }
+            guard let text = labels.text(of: id) else {
+                throw ProjectionError(code: .writeFailed, message: "projection label \(id) is missing")
+            }
+            return text
+        }
         let upsert = try db.cachedStatement(sql: ProjectionSchema.upsertHourlySQL)
-        for (key, sums) in rollup {
+        for (key, sums) in rollup.sums {
             upsert.setUncheckedArguments([
                 TextEncoding.rfc3339(microseconds: key.hourMicroseconds), key.hourMicroseconds,
-                key.component, key.operation, key.success, key.errorType, key.proxied,
+                try text(key.component), try text(key.operation), key.success, try text(key.errorType), key.proxied,
                 sums.requests, sums.requestBytes, sums.responseBytes, sums.estimatedBytes,
             ])
             try ProjectionError.wrapping(.writeFailed, "updating proxy_usage_hourly failed") {

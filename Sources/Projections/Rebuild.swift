@@ -112,7 +112,8 @@ extension Projector {
             }
         }
         let result = try ReplayEngine.replay(
-            from: source, into: queue, batchSize: batchSize, keyedRollup: false, progress: progress)
+            from: source, into: queue, batchSize: batchSize, keyedRollup: false, deferredRollup: true,
+            progress: progress)
         try ProjectionError.wrapping(.writeFailed, "finishing the rebuild database \(path) failed") {
             try queue.write { db in
                 try ProjectionSchema.fillByKeyRollup(db)

@@ -49,7 +49,9 @@ enum ReplayEngine {
     /// checkpoint, `batchSize` records per transaction. `keyedRollup: false` skips
     /// `proxy_usage_hourly_by_key` (a rebuild fills it after the load). With
     /// `stopsWhenCancelled`, a cancelled task stops after the current transaction
-    /// (``ReplayResult/stoppedEarly``); a rebuild never stops half-way.
+    /// (``ReplayResult/stoppedEarly``); a rebuild never stops half-way. With `deferredRollup`,
+    /// `proxy_usage_hourly` is summed in memory over the whole replay and written once after the
+    /// last batch (a rebuild, whose file is thrown away on any failure).
     ///
     /// - Throws: ``ProjectionError`` `.ledgerReadFailed` when the source fails (after the records
     ///   read before the failure were applied and checkpointed), `.writeFailed` or
@@ -59,6 +61,7 @@ enum ReplayEngine {
         into writer: some DatabaseWriter,
         batchSize: Int,
         keyedRollup: Bool = true,
+        deferredRollup: Bool = false,
         stopsWhenCancelled: Bool = false,
         progress: ((ReplayProgress) -> Void)?
     ) throws -> ReplayResult {
@@ -72,12 +75,15 @@ enum ReplayEngine {
         var result = ReplayResult(eventsRead: 0, eventsApplied: 0, duplicatesSkipped: 0, nextSequences: checkpoints)
         var buffer: [LedgerRecord] = []
         buffer.reserveCapacity(limit)
+        var hourly = ProjectionLoader.HourlyRollup()
         for partition in partitions {
             let start = checkpoints[partition] ?? 0
             func flush() throws {
                 guard !buffer.isEmpty else { return }
                 let outcome = try writer.write { db in
-                    try ProjectionLoader.apply(buffer, in: db, keyedRollup: keyedRollup)
+                    deferredRollup
+                        ? try ProjectionLoader.apply(buffer, in: db, keyedRollup: keyedRollup, hourly: &hourly)
+                        : try ProjectionLoader.apply(buffer, in: db, keyedRollup: keyedRollup)
                 }
                 buffer.removeAll(keepingCapacity: true)
                 result.eventsRead += outcome.read
@@ -121,6 +127,9 @@ enum ReplayEngine {
                 result.stoppedEarly = true
                 break
             }
+        }
+        if deferredRollup {
+            try writer.write { db in try ProjectionLoader.writeRollup(hourly, in: db) }
         }
         result.duplicatesSkipped = result.eventsRead - result.eventsApplied
         return result

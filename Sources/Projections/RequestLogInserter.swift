@@ -33,16 +33,13 @@ struct RequestLogInserter {
         spans.reserveCapacity(4)
     }
 
-    /// Inserts `record` unless its `event_id` is stored already, resolving its labels through
-    /// `labels` (new ones are added to `projection_labels` in `db`).
+    /// Inserts `record` unless its `event_id` is stored already, with its labels as the
+    /// `projection_labels` ids `component`, `operation` and `errorType` (from ``LabelDictionary``).
     ///
     /// - Returns: `true` when a row was inserted, `false` for a duplicate `event_id`.
     /// - Throws: `DatabaseError` with the SQLite result code (a CHECK constraint, I/O).
-    mutating func insert(_ record: LedgerRecord, labels: inout LabelDictionary, in db: Database) throws -> Bool {
+    mutating func insert(_ record: LedgerRecord, component: Int64, operation: Int64, errorType: Int64?) throws -> Bool {
         let event = record.event
-        let component = try labels.id(.component, event.component, in: db)
-        let operation = try labels.id(.operation, event.operation, in: db)
-        let errorType = try event.errorType.map { try labels.id(.errorType, $0.rawValue, in: db) }
         text.removeAll(keepingCapacity: true)
         spans.removeAll(keepingCapacity: true)
         func add(_ parameter: Int32, _ value: String?, identifier: Bool = false) {

@@ -29,15 +29,10 @@ enum BatchCodec {
     ///   `attempt`).
     static func encode(_ events: [ProxyRequestEvent], schemaVersion: Int = 1) throws(LedgerError) -> [UInt8] {
         let count = events.count
-        var dictionary: [String: Int] = [:]
+        var labels = FrameLabels()
         var dictionaryColumn = ByteWriter()
         func intern(_ string: String) -> Int {
-            if let index = dictionary[string] { return index }
-            let index = dictionary.count
-            dictionary[string] = index
-            dictionaryColumn.varint(string.utf8.count)
-            dictionaryColumn.raw(string.utf8)
-            return index
+            labels.index(of: string) { dictionaryColumn.varint($0.utf8.count); dictionaryColumn.raw($0.utf8) }
         }
         var ids = ByteWriter(capacity: count * 16)
         var times = ByteWriter(capacity: count * 3)
@@ -234,5 +229,39 @@ enum BatchCodec {
                     proxied: flag & 4 != 0, attempt: attempt, extra: extra))
         }
         return (schemaVersion, events)
+    }
+}
+
+/// The per-frame dictionary of repeated labels (component, operation, channel), numbered in order
+/// of first use. A frame holds a handful of distinct labels, so a linear scan comparing strings
+/// (identical storage compares in one step) beats hashing every occurrence; past
+/// `linearLimit` labels it falls back to a `Dictionary`.
+struct FrameLabels {
+    private static let linearLimit = 16
+    private var recent: [String] = []
+    private var hashed: [String: Int] = [:]
+    private var lastHit = 0
+
+    /// The number of `label`, calling `added` when it is new (to write it to the dictionary column).
+    @inline(__always) mutating func index(of label: String, added: (String) -> Void) -> Int {
+        if lastHit < recent.count, recent[lastHit] == label { return lastHit }
+        if hashed.isEmpty {
+            for index in recent.indices where recent[index] == label {
+                lastHit = index
+                return index
+            }
+            if recent.count < Self.linearLimit {
+                recent.append(label)
+                added(label)
+                lastHit = recent.count - 1
+                return lastHit
+            }
+            for index in recent.indices { hashed[recent[index]] = index }
+        }
+        if let index = hashed[label] { return index }
+        let index = hashed.count
+        hashed[label] = index
+        added(label)
+        return index
     }
 }

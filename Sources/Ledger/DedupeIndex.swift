@@ -12,11 +12,16 @@ import Foundation
 /// which dominated the append path with `Dictionary<UUID, UInt64>`.
 /// - Complexity: O(1) expected per lookup, insert and eviction.
 struct DedupeIndex {
+    /// One table slot: the id's two halves beside its value, so a probe touches one cache line.
+    private struct Slot {
+        var high: UInt64
+        var low: UInt64
+        /// Sequence + 1; 0 marks an empty slot.
+        var value: UInt64
+    }
+
     let window: Int64
-    private var high: [UInt64]
-    private var low: [UInt64]
-    /// Sequence + 1; 0 marks an empty slot.
-    private var values: [UInt64]
+    private var slots: [Slot]
     private var count = 0
     private var frames: [(appendedAt: Int64, ids: [UUID])] = []
     private var firstLive = 0
@@ -24,12 +29,10 @@ struct DedupeIndex {
 
     init(window: Int64, capacity: Int = 1 << 16) {
         self.window = window
-        high = [UInt64](repeating: 0, count: capacity)
-        low = high
-        values = high
+        slots = [Slot](repeating: Slot(high: 0, low: 0, value: 0), count: capacity)
     }
 
-    private static func split(_ id: UUID) -> (UInt64, UInt64) {
+    @inline(__always) private static func split(_ id: UUID) -> (UInt64, UInt64) {
         withUnsafeBytes(of: id.uuid) { ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
     }
 
@@ -37,11 +40,13 @@ struct DedupeIndex {
         Int(truncatingIfNeeded: ((lo ^ hi) &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
     }
 
-    @inline(__always) private func slot(_ hi: UInt64, _ lo: UInt64) -> (index: Int, found: Bool) {
-        let mask = values.count - 1
-        var index = Self.home(hi, lo, mask: mask)
-        while values[index] != 0 {
-            if high[index] == hi, low[index] == lo { return (index, true) }
+    /// The slot holding (`hi`, `lo`), or the empty slot where it would go. The table is never
+    /// more than half full, so the probe always ends.
+    @inline(__always) private static func slot(_ hi: UInt64, _ lo: UInt64, in table: UnsafeBufferPointer<Slot>) -> (index: Int, found: Bool) {
+        let mask = table.count - 1
+        var index = home(hi, lo, mask: mask)
+        while table[index].value != 0 {
+            if table[index].high == hi, table[index].low == lo { return (index, true) }
             index = (index + 1) & mask
         }
         return (index, false)
@@ -50,57 +55,60 @@ struct DedupeIndex {
     /// The stored sequence of `id`, if it is in the window.
     func position(of id: UUID) -> UInt64? {
         let (hi, lo) = Self.split(id)
-        let (index, found) = slot(hi, lo)
-        return found ? values[index] - 1 : nil
+        return slots.withUnsafeBufferPointer { table in
+            let (index, found) = Self.slot(hi, lo, in: table)
+            return found ? table[index].value - 1 : nil
+        }
     }
 
     /// Returns the stored sequence of `id`, or records `sequence` for it and returns `nil`.
     mutating func claim(_ id: UUID, sequence: UInt64) -> UInt64? {
         let (hi, lo) = Self.split(id)
-        let (index, found) = slot(hi, lo)
-        if found { return values[index] - 1 }
-        high[index] = hi
-        low[index] = lo
-        values[index] = sequence + 1
+        let old = slots.withUnsafeMutableBufferPointer { table -> UInt64? in
+            let (index, found) = Self.slot(hi, lo, in: UnsafeBufferPointer(table))
+            if found { return table[index].value - 1 }
+            table[index] = Slot(high: hi, low: lo, value: sequence + 1)
+            return nil
+        }
+        if old != nil { return old }
         count += 1
-        if count * 2 > values.count { grow() }
+        if count * 2 > slots.count { grow() }
         return nil
     }
 
     /// Forgets `id` (used to undo claims of a batch whose write failed).
     mutating func remove(_ id: UUID) {
         let (hi, lo) = Self.split(id)
-        let (start, found) = slot(hi, lo)
-        guard found else { return }
-        var index = start
-        let mask = values.count - 1
-        values[index] = 0
-        count -= 1
-        // Backward-shift deletion keeps every probe chain unbroken.
-        var next = (index + 1) & mask
-        while values[next] != 0 {
-            let home = Self.home(high[next], low[next], mask: mask)
-            if (next &- home) & mask >= (next &- index) & mask {
-                high[index] = high[next]
-                low[index] = low[next]
-                values[index] = values[next]
-                values[next] = 0
-                index = next
+        let removed = slots.withUnsafeMutableBufferPointer { table -> Bool in
+            let (start, found) = Self.slot(hi, lo, in: UnsafeBufferPointer(table))
+            guard found else { return false }
+            var index = start
+            let mask = table.count - 1
+            table[index].value = 0
+            // Backward-shift deletion keeps every probe chain unbroken.
+            var next = (index + 1) & mask
+            while table[next].value != 0 {
+                let home = Self.home(table[next].high, table[next].low, mask: mask)
+                if (next &- home) & mask >= (next &- index) & mask {
+                    table[index] = table[next]
+                    table[next].value = 0
+                    index = next
+                }
+                next = (next + 1) & mask
             }
-            next = (next + 1) & mask
+            return true
         }
+        if removed { count -= 1 }
     }
 
     private mutating func grow() {
-        let (oldHigh, oldLow, oldValues) = (high, low, values)
-        high = [UInt64](repeating: 0, count: oldValues.count * 2)
-        low = high
-        values = high
-        for index in oldValues.indices where oldValues[index] != 0 {
-            let (slotIndex, _) = slot(oldHigh[index], oldLow[index])
-            high[slotIndex] = oldHigh[index]
-            low[slotIndex] = oldLow[index]
-            values[slotIndex] = oldValues[index]
+        let old = slots
+        slots = [Slot](repeating: Slot(high: 0, low: 0, value: 0), count: old.count * 2)
+        slots.withUnsafeMutableBufferPointer { table in
+            for entry in old where entry.value != 0 {
+                let (index, _) = Self.slot(entry.high, entry.low, in: UnsafeBufferPointer(table))
+                table[index] = entry
+            }
         }
     }
 

@@ -144,25 +144,28 @@ public final class LedgerWriter: EventAppending, Sendable {
         // without a second copy of its events; the copy starts at its first duplicate.
         var freshIsFirstRequest = requests.count == 1
         var freshIDs: [UUID] = []
+        freshIDs.reserveCapacity(requests.count == 1 ? requests[0].events.count : 1_024)
         var acknowledgements: [[AppendAcknowledgement]] = []
         acknowledgements.reserveCapacity(requests.count)
         var next = segment.nextSequence
-        for request in requests {
+        // By index: `for request in requests` would copy every (events, waiter) pair.
+        for requestIndex in requests.indices {
+            let events = requests[requestIndex].events
             var acks: [AppendAcknowledgement] = []
-            acks.reserveCapacity(request.events.count)
-            for index in request.events.indices {
-                let eventID = request.events[index].eventID
+            acks.reserveCapacity(events.count)
+            for index in events.indices {
+                let eventID = events[index].eventID
                 if let old = segment.dedupe.claim(eventID, sequence: next) {
                     acks.append(AppendAcknowledgement(
                         eventID: eventID, position: LedgerPosition(partition: partition, sequence: old), duplicate: true))
                     if freshIsFirstRequest {
-                        fresh = Array(request.events[..<index])
+                        fresh = Array(events[..<index])
                         freshIsFirstRequest = false
                     }
                 } else {
                     acks.append(AppendAcknowledgement(
                         eventID: eventID, position: LedgerPosition(partition: partition, sequence: next), duplicate: false))
-                    if !freshIsFirstRequest { fresh.append(request.events[index]) }
+                    if !freshIsFirstRequest { fresh.append(events[index]) }
                     freshIDs.append(eventID)
                     next += 1
                 }

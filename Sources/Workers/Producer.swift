@@ -184,10 +184,10 @@ public struct ProducerConfiguration: Sendable {
         guard failure.errorType != .interrupted else { return failure }
         failure.retryAfter = usage?.retryAfter
         guard let gateway = usage?.gatewayFailure else { return failure }
-        if gateway.errorType == .blockedByRule {
+        if let rule = gateway.rule {
             return YtDlpFailure(
                 errorType: .blockedByRule, httpStatus: 403,
-                message: "the metering proxy refused a request: listener \(gateway.reason ?? "rule") (nothing was billed)")
+                message: "the metering proxy refused a request: listener rule \(rule) (nothing was billed)")
         }
         let detail =
             gateway.reason.map { "X-Webshare-Error-Reason \($0)" } ?? gateway.status.map { "HTTP \($0)" }

@@ -98,14 +98,14 @@ final class LeaseState: Sendable {
     }
 
     /// Records a request a `block` rule refused locally (`403`): an exchange of zero bytes whose
-    /// class is `blocked_by_rule` and whose reason names the rule. Nothing reached the gateway.
+    /// class is `blocked_by_rule`, naming the rule. Nothing reached the gateway.
     func recordBlocked(head: ProxyRequestHead, rule: String) {
         state.withLock { state in
             state.usage.exchanges.append(
                 MeteredExchange(
                     isTunnel: head.isTunnel, method: head.method, targetHost: head.targetHost, requestBytes: 0,
-                    responseBytes: 0, status: 403, errorType: .blockedByRule, errorReason: "rule " + rule, cutShort: false,
-                    isOpen: false))
+                    responseBytes: 0, status: 403, errorType: .blockedByRule, errorReason: nil, cutShort: false,
+                    isOpen: false, rule: rule))
         }
     }
 

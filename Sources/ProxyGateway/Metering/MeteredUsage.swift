@@ -26,6 +26,8 @@ public struct MeteredExchange: Sendable, Hashable {
     public var cutShort: Bool
     /// `true` when the exchange is still open (only in a snapshot taken before it ended).
     public var isOpen: Bool
+    /// The name of the `block` rule that refused the request locally (`403`), `nil` otherwise.
+    public var rule: String? = nil
 }
 
 /// What a gateway failure looked like: its class, raw status and reason.
@@ -36,6 +38,8 @@ public struct GatewayFailure: Sendable, Hashable {
     public var status: Int?
     /// The `X-Webshare-Error-Reason` value, if any.
     public var reason: String?
+    /// For `blocked_by_rule`: the rule that refused the request (the proxy's own `403`).
+    public var rule: String? = nil
 }
 
 /// The bytes and outcome of every exchange of one lease, counted on the connection to the gateway.
@@ -71,7 +75,7 @@ public struct MeteredUsage: Sendable, Hashable {
         guard let failed = exchanges.last(where: { $0.errorType != nil }), let type = failed.errorType else {
             return nil
         }
-        return GatewayFailure(errorType: type, status: failed.status, reason: failed.errorReason)
+        return GatewayFailure(errorType: type, status: failed.status, reason: failed.errorReason, rule: failed.rule)
     }
 
     /// The longest `Retry-After` of the exchanges answered 429 or 503 (by the gateway, or by the
@@ -94,18 +98,12 @@ public struct MeteredUsage: Sendable, Hashable {
             "gateway_exchanges": .integer(Int64(exchanges.count)),
             "gateway_tunnels": .integer(Int64(exchanges.count(where: \.isTunnel))),
         ]
-        if let failure = gatewayFailure {
+        if let failure = gatewayFailure, failure.rule == nil {  // a rule's 403 is the proxy's, not the gateway's
             if let status = failure.status { extra["gateway_status"] = .integer(Int64(status)) }
             if let reason = failure.reason { extra["gateway_error_reason"] = .string(reason) }
         }
         if cutShortCount > 0 { extra["gateway_cut_short"] = .integer(Int64(cutShortCount)) }
-        if let blocked = exchanges.last(where: { $0.errorType == .blockedByRule }), let reason = blocked.errorReason {
-            extra["rule"] = .string(String(reason.dropFirst("rule ".count)))
-        }
-        if gatewayFailure?.errorType == .blockedByRule {  // the proxy's own 403, not the gateway's
-            extra["gateway_status"] = nil
-            extra["gateway_error_reason"] = nil
-        }
+        if let rule = exchanges.last(where: { $0.rule != nil })?.rule { extra["rule"] = .string(rule) }
         if suppressedAfterAuthFailure > 0 {
             extra["gateway_suppressed_after_auth_failure"] = .integer(Int64(suppressedAfterAuthFailure))
         }

@@ -189,14 +189,9 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
             replyLocally(LocalReply.authenticationRequired, context: context)
             return
         }
-        let component = lease.attribution.component
-        if let rule = TrafficRule.first(in: environment.rules(), component: component, targetHost: head.targetHost,
-            url: head.isTunnel ? nil : head.target), rule.action == .block
-        {
+        if let rule = environment.rule(for: lease.attribution.component, head: head), rule.action == .block {
             lease.recordBlocked(head: head, rule: rule.name)
-            environment.logger.info("metering: a rule blocked a request",
-                metadata: ["metering.rule": "\(rule.name)", "metering.target": "\(head.targetHost)"])
-            replyLocally(LocalReply.blocked(by: rule.name), context: context)
+            refuse(head, by: rule, context: context)
             return
         }
         open(head: head, lease: lease, context: context)
@@ -208,12 +203,10 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
             refuse(head, context: context)
             return
         }
-        let rule = shared.rule(for: attribution, head: head)
+        let rule = environment.rule(for: attribution.component, head: head)
         if let rule, rule.action == .block {
             shared.recordBlocked(attribution, head: head, rule: rule)
-            environment.logger.info("metering: a rule blocked a request",
-                metadata: ["metering.rule": "\(rule.name)", "metering.target": "\(head.targetHost)"])
-            replyLocally(LocalReply.blocked(by: rule.name), context: context)
+            refuse(head, by: rule, context: context)
             return
         }
         let registry = environment.registry
@@ -253,6 +246,13 @@ final class MeteringClientHandler: ChannelDuplexHandler, RelayEndpoint {
             "metering: refused a request with missing or unknown credentials",
             metadata: ["http.method": "\(head.method)", "metering.target": "\(head.targetHost)"])
         replyLocally(LocalReply.authenticationRequired, context: context)
+    }
+
+    /// Answers a request a `block` rule refused (`403`, nothing forwarded), once it is recorded.
+    private func refuse(_ head: ProxyRequestHead, by rule: TrafficRule, context: ChannelHandlerContext) {
+        environment.logger.info("metering: a rule blocked a request",
+            metadata: ["metering.rule": "\(rule.name)", "metering.target": "\(head.targetHost)"])
+        replyLocally(LocalReply.blocked(by: rule.name), context: context)
     }
 
     /// Opens the exchange on `lease` and connects to the gateway, or with `direct` to the target.

@@ -19,9 +19,16 @@ struct MeteringEnvironment: Sendable {
     /// For a shared listener: how clients are admitted and where each exchange's event goes;
     /// `nil` for a worker meter, whose clients present lease tokens.
     var shared: SharedAdmission? = nil
-    /// For a worker meter: the current listener rules; a `block` rule refuses a lease's request
-    /// with `403`, recorded on the lease (``LeaseState/recordBlocked(head:rule:)``).
+    /// The current rules, read for every request, so a settings reload applies to the next one.
+    /// A shared listener applies `block` and `direct`; a worker meter applies `block`, recorded
+    /// on the lease (``LeaseState/recordBlocked(head:rule:)``).
     var rules: @Sendable () -> [TrafficRule] = { [] }
+
+    /// The first rule that applies to `component`'s request `head` (a tunnel's URL is not seen,
+    /// so only host rules can match it), if any.
+    func rule(for component: String, head: ProxyRequestHead) -> TrafficRule? {
+        TrafficRule.first(in: rules(), component: component, targetHost: head.targetHost, url: head.isTunnel ? nil : head.target)
+    }
 }
 
 /// The open channels of a proxy (client and gateway side), and whether shutdown is forcing them

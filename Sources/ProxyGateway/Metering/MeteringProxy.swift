@@ -102,10 +102,10 @@ public final class MeteringProxy: Sendable {
             registry: LeaseRegistry(), upstream: upstream, authorization: upstream.basicAuthorization,
             connectTimeout: .nanoseconds(connectTimeout.wholeNanoseconds),
             tracker: ChannelTracker(), logger: logger)
+        environment.rules = rules
         environment.shared = SharedAdmission(
             access: access, record: record,
-            limiter: maxTunnels.map { TunnelLimiter(limit: $0, queueTimeout: .nanoseconds(queueTimeout.wholeNanoseconds)) },
-            rules: rules)
+            limiter: maxTunnels.map { TunnelLimiter(limit: $0, queueTimeout: .nanoseconds(queueTimeout.wholeNanoseconds)) })
         return try await listen(environment: environment, host: host, port: port, group: group)
     }
 

@@ -12,14 +12,6 @@ struct SharedAdmission: Sendable {
 
     /// At most so many exchanges open at once (`--max-tunnels`), `nil` = no limit.
     var limiter: TunnelLimiter? = nil
-    /// The current rules (read for every request, so a settings reload applies to the next one).
-    var rules: @Sendable () -> [TrafficRule] = { [] }
-
-    /// The first rule that applies to `attribution`'s request, if any.
-    func rule(for attribution: OperationAttribution, head: ProxyRequestHead) -> TrafficRule? {
-        TrafficRule.first(
-            in: rules(), component: attribution.component, targetHost: head.targetHost, url: head.isTunnel ? nil : head.target)
-    }
 
     /// Records the zero-byte `blocked_by_rule` event of a request `rule` refused.
     func recordBlocked(_ attribution: OperationAttribution, head: ProxyRequestHead, rule: TrafficRule) {

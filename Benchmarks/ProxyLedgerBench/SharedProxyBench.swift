@@ -121,11 +121,7 @@ private struct ListenerClient {
     private func get(on fd: Int32) throws {
         let head = "GET http://127.0.0.1:\(originPort)/bytes/\(SharedProxyBench.plainBytes) HTTP/1.1\r\n"
             + "Host: 127.0.0.1:\(originPort)\r\nProxy-Authorization: \(authorization)\r\n\r\n"
-        try Socket.sendAll(fd, Array(head.utf8))
-        let (reply, extra) = try Socket.readHead(fd)
-        guard String(decoding: reply.prefix(12), as: UTF8.self).hasSuffix(" 200") else {
-            throw BenchSocketError("GET refused: \(String(decoding: reply, as: UTF8.self))")
-        }
+        let extra = try send(head, on: fd, expecting: "GET")
         try drain(fd, SharedProxyBench.plainBytes - extra.count)
     }
 
@@ -135,14 +131,21 @@ private struct ListenerClient {
         defer { close(fd) }
         let head = "CONNECT 127.0.0.1:\(originPort) HTTP/1.1\r\nHost: 127.0.0.1:\(originPort)\r\n"
             + "Proxy-Authorization: \(authorization)\r\n\r\n"
-        try Socket.sendAll(fd, Array(head.utf8))
-        let (reply, _) = try Socket.readHead(fd)
-        guard String(decoding: reply.prefix(12), as: UTF8.self).hasSuffix(" 200") else {
-            throw BenchSocketError("CONNECT refused: \(String(decoding: reply, as: UTF8.self))")
-        }
+        _ = try send(head, on: fd, expecting: "CONNECT")
         try Socket.sendCount(fd, SharedProxyBench.tunnelBytes)
         try drain(fd, SharedProxyBench.tunnelBytes)
         return (ContinuousClock.now - started).seconds * 1e6
+    }
+
+    /// Sends a request head and reads the reply head, which must be a 200.
+    /// - Returns: The bytes read past the reply head.
+    private func send(_ head: String, on fd: Int32, expecting what: String) throws -> [UInt8] {
+        try Socket.sendAll(fd, Array(head.utf8))
+        let (reply, extra) = try Socket.readHead(fd)
+        guard String(decoding: reply.prefix(12), as: UTF8.self).hasSuffix(" 200") else {
+            throw BenchSocketError("\(what) refused: \(String(decoding: reply, as: UTF8.self))")
+        }
+        return extra
     }
 
     private func drain(_ fd: Int32, _ count: Int) throws {

@@ -52,8 +52,8 @@ public struct AppendRules: Sendable, Hashable {
 
     private static func checkNearMisses(_ keys: some Sequence<String>) throws(EventDecodingError) {
         for key in keys {
-            guard let schema = ProxyRequestEvent.fieldNames.first(where: { isNearMiss(Array(key.utf8), of: Array($0.utf8)) })
-            else { continue }
+            let bytes = Array(key.utf8)
+            guard let schema = ProxyRequestEvent.fieldNames.first(where: { isNearMiss(bytes, of: Array($0.utf8)) }) else { continue }
             throw EventDecodingError(
                 field: key,
                 reason: "unknown field, close to \"\(schema)\" (a typo?); give --allow-unknown-fields to keep it as an extra field")

@@ -214,17 +214,11 @@ enum ProxiedCurl {
     static func run(proxy: String, user: String, options: [String] = [], urls: [String]) throws
         -> (status: Int32, codes: [String], connects: [String])
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path ?? "/usr/bin/curl")
-        process.arguments = ["--silent", "--max-time", "60", "-w", "%{http_code} %{num_connects}\\n", "--proxy", proxy, "--proxy-user", user]
-            + options + urls.flatMap { ["-o", "/dev/null", $0] }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        return (process.terminationStatus, lines.map { $0.first ?? "" }, lines.map { $0.last ?? "" })
+        let result = try ChildProcess.run(
+            path ?? "/usr/bin/curl",
+            ["--silent", "--max-time", "60", "-w", "%{http_code} %{num_connects}\\n", "--proxy", proxy, "--proxy-user", user]
+                + options + urls.flatMap { ["-o", "/dev/null", $0] })
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        return (result.status, lines.map { $0.first ?? "" }, lines.map { $0.last ?? "" })
     }
 }

@@ -108,17 +108,12 @@ import TestSupport
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Runs `executable` without the `PROXY_*` variables (plus `environment`); its standard
+    /// error goes to the test's output, where a failing fetch's message helps.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProxySettings.childEnvironment().merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try ChildProcess.run(
+            executable, arguments, environment: ProxySettings.childEnvironment().merging(environment) { $1 })
+        FileHandle.standardError.write(Data(result.stderr.utf8))
+        return (result.status, result.stdout)
     }
 }

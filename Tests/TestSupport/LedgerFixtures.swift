@@ -49,13 +49,28 @@ public enum BuiltExecutable {
     public static func run(
         _ arguments: [String], stdin: [UInt8] = [], environment: [String: String] = [:], directory: String? = nil
     ) throws -> (status: Int32, stdout: String, stderr: String) {
+        let merged = environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        return try ChildProcess.run(proxyLedger, arguments, stdin: stdin, environment: merged, directory: directory)
+    }
+}
+
+/// Runs a program a test needs (the built `proxy-ledger`, curl, a Python client) to completion.
+public enum ChildProcess {
+    /// Runs `executable` with `arguments`, writing `stdin` to it; returns exit status, stdout and
+    /// stderr.
+    ///
+    /// - Parameters:
+    ///   - environment: The whole environment of the child; `nil` inherits this process's.
+    ///   - directory: The working directory; `nil` keeps this process's.
+    public static func run(
+        _ executable: String, _ arguments: [String], stdin: [UInt8] = [], environment: [String: String]? = nil,
+        directory: String? = nil
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: proxyLedger)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        }
+        if let environment { process.environment = environment }
         let input = Pipe(), output = Pipe(), error = Pipe()
         process.standardInput = input
         process.standardOutput = output

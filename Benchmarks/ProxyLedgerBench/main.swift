@@ -93,9 +93,10 @@ row("append  2 producers, 1,000-event batches, fsync interval", twoInterval, tar
 let (oneNone, _) = try await appendRate(producers: 1, batch: 1_000, fsync: .none, events: events[...], name: "one-none")
 row("append  1 producer, 1,000-event batches, fsync none", oneNone, target: "—")
 let small = events[..<min(100_000, events.count)]
-/// `BENCH_ONLY=rebuild` skips the many-producer append rows (for profiling the rebuild).
+/// `BENCH_ONLY=rebuild` skips the many-producer append rows (for profiling the rebuild);
+/// `BENCH_ONLY=append` runs only the 1,000-event append rows and zstd alone.
 let only = ProcessInfo.processInfo.environment["BENCH_ONLY"]
-if only != "rebuild" {
+if only != "rebuild" && only != "append" {
 let (oneAlways, _) = try await appendRate(producers: 1, batch: 1, fsync: .always, events: events[..<min(3_000, events.count)], name: "one-always")
 row("append  1 producer, 1 event per call, fsync always", oneAlways, target: "—")
 let (manyInterval, _) = try await appendRate(producers: 256, batch: 1, fsync: .interval(milliseconds: 100), events: small, name: "many-interval")
@@ -110,6 +111,7 @@ let zstdOnly = try EncodingBaseline.zstdOnly(events, batchSize: 1_000)
 print("zstd      alone, the same 1,000-event payloads at level 3".padding(toLength: 58, withPad: " ", startingAt: 0)
     + String(format: " %10.0f events/s  in-process append = %.0f %% of it   (target ≥ 60 %%)", zstdOnly.eventsPerSecond,
         100 * oneInterval / zstdOnly.eventsPerSecond))
+if only == "append" { exit(0) }
 
 let rebuildStarted = ContinuousClock.now
 let rebuilt = try Projector.rebuild(ledger: try LedgerReader(directory: mainLedger), databasePath: root + "/rebuild.sqlite")

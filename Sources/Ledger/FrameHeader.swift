@@ -76,15 +76,31 @@ struct FrameHeader: Equatable {
         baseSequence: UInt64, recordCount: Int, rawLength: Int, earliest: Int64, latest: Int64,
         appendedAt: Int64, previousDigest: [UInt8], payload: [UInt8]
     ) -> (header: FrameHeader, bytes: [UInt8]) {
+        var bytes = [UInt8](repeating: 0, count: headerSize(version: currentVersion)) + payload
+        let header = frame(
+            &bytes, baseSequence: baseSequence, recordCount: recordCount, rawLength: rawLength,
+            earliest: earliest, latest: latest, appendedAt: appendedAt, previousDigest: previousDigest)
+        return (header, bytes)
+    }
+
+    /// Writes the v2 header (with its checksum) over the first 88 bytes of `bytes`, which hold
+    /// room for it followed by the compressed payload (``Zstd/compress(_:level:front:)``).
+    static func frame(
+        _ bytes: inout [UInt8], baseSequence: UInt64, recordCount: Int, rawLength: Int, earliest: Int64,
+        latest: Int64, appendedAt: Int64, previousDigest: [UInt8]
+    ) -> FrameHeader {
+        let size = headerSize(version: currentVersion)
         var header = FrameHeader(
             baseSequence: baseSequence, recordCount: UInt32(recordCount), rawLength: UInt32(rawLength),
-            earliestTimestamp: earliest, latestTimestamp: latest, compressedLength: UInt32(payload.count),
+            earliestTimestamp: earliest, latestTimestamp: latest, compressedLength: UInt32(bytes.count - size),
             appendedAt: appendedAt, previousDigest: previousDigest)
-        var bytes = header.fieldBytes()
-        header.checksum = CRC32C.checksum(payload, continuing: CRC32C.checksum(bytes))
-        withUnsafeBytes(of: header.checksum.littleEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: payload)
-        return (header, bytes)
+        let fields = header.fieldBytes()
+        header.checksum = bytes.withUnsafeBytes { frame in
+            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: frame[size...]), continuing: CRC32C.checksum(fields))
+        }
+        bytes.replaceSubrange(0..<fields.count, with: fields)
+        withUnsafeBytes(of: header.checksum.littleEndian) { bytes.replaceSubrange(fields.count..<size, with: $0) }
+        return header
     }
 
     /// Why a frame at some offset cannot be read.

@@ -218,27 +218,26 @@ final class SegmentWriter {
         if let syncFailure { throw syncFailure }
         let raw = try BatchCodec.encode(events)
         try rotateIfNeeded()
-        let compressed = try Zstd.compress(raw, level: configuration.compressionLevel)
+        var bytes = try Zstd.compress(raw, level: configuration.compressionLevel, front: FrameHeader.headerSize(version: FrameHeader.currentVersion))
         var earliest = Int64.max, latest = Int64.min
         for index in events.indices {
             earliest = min(earliest, events[index].timestamp.microseconds)
             latest = max(latest, events[index].timestamp.microseconds)
         }
-        let frame = FrameHeader.makeFrame(
-            baseSequence: nextSequence, recordCount: events.count, rawLength: raw.count,
-            earliest: earliest, latest: latest, appendedAt: LedgerTimestamp.now.microseconds,
-            previousDigest: previousDigest, payload: compressed)
+        let header = FrameHeader.frame(
+            &bytes, baseSequence: nextSequence, recordCount: events.count, rawLength: raw.count,
+            earliest: earliest, latest: latest, appendedAt: LedgerTimestamp.now.microseconds, previousDigest: previousDigest)
         do {
-            try POSIXFile.write(fd, frame.bytes, at: size, path: path)
+            try POSIXFile.write(fd, bytes, at: size, path: path)
         } catch {
             if ftruncate(fd, off_t(size)) != 0 { throw LedgerError(.closed, "segment tail is unknown after a failed write", file: path) }
             throw error
         }
-        size += Int64(frame.bytes.count)
-        previousDigest = FrameChain.digest(of: frame.bytes, range: 0..<frame.bytes.count)
-        nextSequence = frame.header.nextSequence
+        size += Int64(bytes.count)
+        previousDigest = FrameChain.digest(of: bytes, range: 0..<bytes.count)
+        nextSequence = header.nextSequence
         dirty = true
-        return frame.header
+        return header
     }
 
     /// fsyncs the current segment if anything was written since the last sync.

@@ -7,13 +7,14 @@ import Foundation
 enum UUIDText {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// Hex value of each byte: 0–15, 16 for `A`–`F` marked upper case (+16), 0xFF for anything else.
+    /// Hex value of each byte: 0–15 for `0`–`9` and `a`–`f`, the value + 0x40 for `A`–`F` (upper
+    /// case), 0x80 for anything else.
     private static let hexValues: [UInt8] = (0..<256).map { byte -> UInt8 in
         switch UInt8(byte) {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt8(byte) - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt8(byte) - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt8(byte) - UInt8(ascii: "A") + 26
-        default: 0xFF
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): (UInt8(byte) - UInt8(ascii: "A") + 10) | 0x40
+        default: 0x80
         }
     }
 
@@ -32,27 +33,25 @@ enum UUIDText {
         bytes.count == 36 ? parse(bytes, false) : nil
     }
 
+    /// Straight-line: the 16 byte pairs at their fixed offsets, every digit's flags or-ed into one
+    /// byte that is checked once at the end (this runs twice per event on the append path).
     private static func parse(_ bytes: UnsafeRawBufferPointer, _ lowercaseOnly: Bool) -> UUID? {
         guard bytes[8] == UInt8(ascii: "-"), bytes[13] == UInt8(ascii: "-"), bytes[18] == UInt8(ascii: "-"),
             bytes[23] == UInt8(ascii: "-")
         else { return nil }
-        let limit: UInt8 = lowercaseOnly ? 15 : 31
-        var out: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        let ok = hexValues.withUnsafeBufferPointer { table in
-            withUnsafeMutableBytes(of: &out) { raw -> Bool in
-                var index = 0
-                var combined: UInt8 = 0
-                for byte in 0..<16 {
-                    if index == 8 || index == 13 || index == 18 || index == 23 { index += 1 }
-                    let high = table[Int(bytes[index])], low = table[Int(bytes[index + 1])]
-                    combined |= (high > limit ? 0x80 : 0) | (low > limit ? 0x80 : 0)
-                    raw[byte] = (high & 0x0F) << 4 | (low & 0x0F)
-                    index += 2
-                }
-                return combined == 0
+        return hexValues.withUnsafeBufferPointer { table -> UUID? in
+            var flags: UInt8 = 0
+            @inline(__always) func pair(_ offset: Int) -> UInt8 {
+                let high = table[Int(bytes[offset])], low = table[Int(bytes[offset + 1])]
+                flags |= high | low
+                return (high & 0x0F) << 4 | (low & 0x0F)
             }
+            let uuid: uuid_t = (
+                pair(0), pair(2), pair(4), pair(6), pair(9), pair(11), pair(14), pair(16),
+                pair(19), pair(21), pair(24), pair(26), pair(28), pair(30), pair(32), pair(34))
+            let rejected: UInt8 = lowercaseOnly ? 0xC0 : 0x80
+            return flags & rejected == 0 ? UUID(uuid: uuid) : nil
         }
-        return ok ? UUID(uuid: out) : nil
     }
 
     /// The lower-case canonical text of `uuid`.

@@ -5,20 +5,24 @@ enum Zstd {
     /// The compression level used for ledger frames.
     static let defaultLevel: Int32 = 3
 
-    /// Compresses `input` into one zstd frame.
+    /// Compresses `input` into one zstd frame, placed after `front` bytes left for the caller
+    /// (a frame header written in place, so that the payload is never copied again).
+    /// - Returns: `front` bytes (unspecified) followed by the zstd frame.
     /// - Throws: `LedgerError` `.compression` when libzstd reports an error.
-    static func compress(_ input: [UInt8], level: Int32 = defaultLevel) throws -> [UInt8] {
+    static func compress(_ input: [UInt8], level: Int32 = defaultLevel, front: Int = 0) throws -> [UInt8] {
         let bound = ZSTD_compressBound(input.count)
-        var output = [UInt8](repeating: 0, count: bound)
-        let written = input.withUnsafeBytes { source in
-            output.withUnsafeMutableBytes { destination in
-                ZSTD_compress(destination.baseAddress, bound, source.baseAddress, source.count, level)
+        var written = 0
+        let output = [UInt8](unsafeUninitializedCapacity: front + bound) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            base.initialize(repeating: 0, count: front)
+            written = input.withUnsafeBytes { source in
+                ZSTD_compress(base + front, bound, source.baseAddress, source.count, level)
             }
+            initialized = ZSTD_isError(written) != 0 ? front : front + written
         }
         if ZSTD_isError(written) != 0 {
             throw LedgerError(.compression, "zstd compress failed: \(errorName(written))")
         }
-        output.removeSubrange(written...)
         return output
     }
 

@@ -127,3 +127,35 @@ import Testing
         #expect(decoded.map(\.errorType) == events.map(\.errorType))
     }
 }
+
+/// The append path's UUID parser and per-column label tables (BatchEncoder).
+@Suite struct FrameEncodingTests {
+    @Test func uuidTextParsesEitherCaseAndRejectsEveryBadDigit() throws {
+        let uuid = UUID()
+        let lower = UUIDText.lowercase(uuid)
+        #expect(UUIDText.parse(lower, lowercaseOnly: true) == uuid)
+        #expect(UUIDText.parse(lower.uppercased()) == uuid)
+        #expect(UUIDText.parse(lower.uppercased(), lowercaseOnly: true) == nil, "upper case is kept verbatim as text")
+        for position in 0..<36 where ![8, 13, 18, 23].contains(position) {
+            for bad in ["g", "-", " ", "G", "\u{7F}"] {
+                var bytes = Array(lower.utf8)
+                bytes[position] = Array(bad.utf8)[0]
+                #expect(UUIDText.parse(String(decoding: bytes, as: UTF8.self)) == nil, "\(bad) at \(position)")
+            }
+        }
+        #expect(UUIDText.parse(lower.replacingOccurrences(of: "-", with: "x")) == nil)
+        #expect(UUIDText.parse(String(lower.dropLast())) == nil)
+    }
+
+    @Test func manyChannelsAndALabelSharedByColumnsRoundTrip() throws {
+        let events = (0..<200).map { (index: Int) -> ProxyRequestEvent in
+            let component: String = index % 2 == 0 ? "shared" : "worker"
+            let operation: String = index % 3 == 0 ? "shared" : "op\(index % 20)"
+            let channel: String = index % 5 == 0 ? "shared" : "@channel-\(index % 40)"
+            return ProxyRequestEvent(
+                timestamp: LedgerTimestamp(microseconds: 1_793_491_200_000_000 + Int64(index)), component: component,
+                operation: operation, channelName: channel, success: true, durationMS: 1, proxied: true)
+        }
+        #expect(try BatchCodec.decode(BatchCodec.encode(events)).events == events)
+    }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Projections
 
 /// The ledger directory option shared by every command that reads or writes a ledger.
 struct LedgerOptions: ParsableArguments {
@@ -58,6 +59,26 @@ func reportingLedgerErrors<T>(_ body: () async throws -> T) async throws -> T {
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The SQLite projection database.", valueName: "file"))
     var db: String = ".proxy-ledger/projections.sqlite"
+
+    /// Opens `--db`, turning a failure into one `Error: …` line: exit status 66 when there is no
+    /// projection at the path (EX_NOINPUT), else 1. A read-only open never creates, migrates or
+    /// writes the file.
+    ///
+    /// - Parameters:
+    ///   - access: How the command uses the projection.
+    ///   - mustExist: Fail with 66 rather than create a missing file (default: when read-only).
+    func open(_ access: ProjectionAccess, mustExist: Bool? = nil) throws -> ProjectionStore {
+        do {
+            if mustExist ?? (access == .readOnly), !FileManager.default.fileExists(atPath: db) {
+                throw ProjectionError(
+                    code: .notFound, message: "no projection database at \(db); build it with `proxy-ledger replay --db \(db)`")
+            }
+            return try ProjectionStore(path: db, access: access)
+        } catch let error as ProjectionError {
+            printError("Error: \(error.message)" + (error.underlying.map { " (\($0))" } ?? ""))
+            throw ExitCode(error.code == .notFound ? 66 : 1)
+        }
+    }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

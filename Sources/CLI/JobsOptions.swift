@@ -52,7 +52,7 @@ struct ProjectionAttemptUsage {
     /// Usage per attempt number; empty when there is no projection yet.
     func usage(jobID: String) throws -> [Int: AttemptUsageOutput] {
         guard FileManager.default.fileExists(atPath: databasePath) else { return [:] }
-        let store = try ProjectionStore(path: databasePath)
+        let store = try ProjectionStore(path: databasePath, access: .readOnly)
         defer { try? store.close() }
         let schedule = try rateCard.map { try RateCardSchedule.load(path: $0) }
         return try store.attemptUsage(jobID: jobID).mapValues { usage in

@@ -40,11 +40,7 @@ struct PruneCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let cutoff = try parseInstant(before, option: "before") else { return }
-        guard FileManager.default.fileExists(atPath: databaseOptions.db) else {
-            printError("Error: no projection database at \(databaseOptions.db); run `proxy-ledger replay` first")
-            throw ExitCode(66)
-        }
-        let store = try ProjectionStore(path: databaseOptions.db)
+        let store = try databaseOptions.open(.readWrite, mustExist: true)
         let result = try store.prune(before: cutoff)
         try store.close()
         let output = Output(rowsDeleted: result.rowsDeleted, horizon: result.horizon.rfc3339, database: databaseOptions.db)

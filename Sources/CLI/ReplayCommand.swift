@@ -50,7 +50,7 @@ struct ReplayCommand: AsyncParsableCommand {
         if rebuild {
             result = try Projector.rebuild(ledger: reader, databasePath: databaseOptions.db) { progress.update($0) }
         } else {
-            let store = try ProjectionStore(path: databaseOptions.db)
+            let store = try databaseOptions.open(.readWrite)
             result = try Projector(store: store).replay(from: reader) { progress.update($0) }
             try store.close()
         }

@@ -51,8 +51,8 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("IANA time zone of periods and days (default: the rate card's).", valueName: "zone"))
     var tz: String?
 
-    @Option(help: "Output format.")
-    var format: ReportFormat = .html
+    @Option(help: "Output format (default: the one --out's extension names, else html).")
+    var format: ReportFormat?
 
     @Option(
         help: ArgumentHelp("Output file (default: reports/proxy-cost-<period>.<ext>; - for stdout).", valueName: "path")
@@ -83,12 +83,22 @@ struct ReportCommand: AsyncParsableCommand {
         if Decimal(string: tolerance) == nil {
             throw ValidationError("--tolerance must be a decimal number of percent")
         }
+        _ = try outputFormat()
+    }
+
+    /// `--format`, else the format `--out`'s extension names, else HTML.
+    /// - Throws: `ValidationError` when `--format` and the extension of `--out` disagree.
+    func outputFormat() throws -> ReportFormat {
+        let implied = out.flatMap { $0 == "-" ? nil : ReportFormat(pathExtension: $0) }
+        if let format, let implied, format != implied {
+            throw ValidationError("--out \(out ?? "") names a .\(implied.fileExtension) file but --format is \(format.rawValue)")
+        }
+        return format ?? implied ?? .html
     }
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: databaseOptions.db) else {
-            throw CommandFailure("no projection database at \(databaseOptions.db); run `proxy-ledger replay` first")
-        }
+        let store = try databaseOptions.open(.readOnly)
+        defer { try? store.close() }
         do {
             let schedule = try RateCardSchedule.load(path: rateCard)
             let zoneOverride = tz.flatMap(TimeZone.init(identifier:))
@@ -101,8 +111,6 @@ struct ReportCommand: AsyncParsableCommand {
                 }
                 asOfInstant = parsed
             }
-            let store = try ProjectionStore(path: databaseOptions.db)
-            defer { try? store.close() }
             let reportPeriod: ReportPeriod
             if let period {
                 reportPeriod = try ReportPeriod.billingPeriod(
@@ -133,6 +141,10 @@ struct ReportCommand: AsyncParsableCommand {
                 schedule: schedule, period: reportPeriod, asOf: asOfInstant,
                 tolerancePercent: Decimal(string: tolerance) ?? 0, topCount: top)
             let report = try ReportBuilder.build(store: store, request: request)
+            let format = try outputFormat()
+            if report.totals.requests == 0 && report.totals.unproxiedRequests == 0 {
+                printError("note: no usage recorded in \(report.period.label) before the as-of time; the report shows zeros")
+            }
             if out == "-" {
                 print(ReportRenderer.render(report, as: format), terminator: "")
                 return

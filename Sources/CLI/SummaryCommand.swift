@@ -31,10 +31,7 @@ struct SummaryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let lower = try parseInstant(since, option: "since")
-        guard FileManager.default.fileExists(atPath: databaseOptions.db) else {
-            throw CommandFailure("no projection database at \(databaseOptions.db); run `proxy-ledger replay` first")
-        }
-        let store = try ProjectionStore(path: databaseOptions.db)
+        let store = try databaseOptions.open(.readOnly)
         let summary = try store.summary(since: lower)
         try store.close()
         switch format {

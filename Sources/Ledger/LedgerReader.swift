@@ -49,6 +49,13 @@ public struct LedgerReader: Sendable {
         try LedgerDirectory(path: directory).partitions()
     }
 
+    /// The ledger's id (a lower-case UUID) from its `LEDGER` marker, written when the ledger was
+    /// created; `nil` for a ledger made before markers existed that has not been written since.
+    /// - Throws: `LedgerError` `.io` when the marker cannot be read or has no id.
+    public func ledgerID() throws -> String? {
+        try LedgerDirectory(path: directory).ledgerID()
+    }
+
     /// Calls `body` with the records of `partition` whose sequence is `>= sequence`, in order,
     /// one decoded frame (batch) at a time. Memory stays bounded by one segment.
     ///

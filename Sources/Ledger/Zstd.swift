@@ -11,14 +11,18 @@ enum Zstd {
     /// - Throws: `LedgerError` `.compression` when libzstd reports an error.
     static func compress(_ input: [UInt8], level: Int32 = defaultLevel, front: Int = 0) throws -> [UInt8] {
         let bound = ZSTD_compressBound(input.count)
-        var written = 0
+        var written: Int?  // nil: no buffer to compress into
         let output = [UInt8](unsafeUninitializedCapacity: front + bound) { buffer, initialized in
             guard let base = buffer.baseAddress else { return }
             base.initialize(repeating: 0, count: front)
-            written = input.withUnsafeBytes { source in
+            let result = input.withUnsafeBytes { source in
                 ZSTD_compress(base + front, bound, source.baseAddress, source.count, level)
             }
-            initialized = ZSTD_isError(written) != 0 ? front : front + written
+            initialized = ZSTD_isError(result) != 0 ? front : front + result
+            written = result
+        }
+        guard let written else {
+            throw LedgerError(.compression, "zstd compress failed: no output buffer of \(front + bound) bytes")
         }
         if ZSTD_isError(written) != 0 {
             throw LedgerError(.compression, "zstd compress failed: \(errorName(written))")

@@ -209,7 +209,7 @@ public enum LabRun {
                 if let job = record.event.jobID, ids.contains(job) { events.append(record.event) }
             }
         }
-        let store = try ProjectionStore(path: options.databasePath)
+        let store = try ProjectionStore(path: options.databasePath, access: .readOnly)
         defer { try? store.close() }
         let projected = try store.requestLogCount()
         let summary = try store.summary(since: nil)

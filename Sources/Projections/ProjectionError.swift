@@ -32,6 +32,15 @@ public struct ProjectionError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let ledgerReadFailed = Code(rawValue: "ledger_read_failed")
         /// A file operation of rebuild failed (create, fsync, rename, remove).
         public static let fileOperationFailed = Code(rawValue: "file_operation_failed")
+        /// There is no projection database at the path (a read-only open).
+        public static let notFound = Code(rawValue: "not_found")
+        /// The path holds something other than a projection: a folder, an empty file (for
+        /// reading), a file that is not SQLite, or another application's database.
+        public static let notAProjection = Code(rawValue: "not_a_projection")
+        /// A read-only open found a projection an older release made; a writing command migrates it.
+        public static let migrationNeeded = Code(rawValue: "migration_needed")
+        /// The projection was built from another ledger (see ``ProjectionStore/bind(to:)``).
+        public static let ledgerMismatch = Code(rawValue: "ledger_mismatch")
         /// A replay stopped at a transaction boundary because its task was cancelled (used
         /// internally; ``ReplayResult/stoppedEarly`` reports it).
         public static let interrupted = Code(rawValue: "interrupted")

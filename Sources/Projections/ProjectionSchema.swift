@@ -35,7 +35,9 @@ enum ProjectionSchema {
 
     /// The migrator: `v1` creates the three tables and all indexes; `v2` keys the hourly rollup
     /// by `proxied` and adds the per-key rollup (backfilling both from `proxy_request_logs`);
-    /// `v3` adds retention; `v4` stores `proxy_request_logs` compactly (see ``v4(_:)``).
+    /// `v3` adds retention; `v4` stores `proxy_request_logs` compactly (see ``v4(_:)``); `v5` marks
+    /// the file as a projection and adds `projection_metadata` (see ``ProjectionMetadata``); `v6`
+    /// creates the vendor tables `reconcile` fills (see ``VendorTables``).
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -93,6 +95,8 @@ enum ProjectionSchema {
         migrator.registerMigration("v2-rollups-by-proxied-and-key") { db in try v2(db) }
         migrator.registerMigration("v3-retention") { db in try Retention.v3(db) }
         migrator.registerMigration("v4-compact-request-logs") { db in try v4(db) }
+        migrator.registerMigration("v5-application-id-and-ledger-binding") { db in try ProjectionMetadata.v5(db) }
+        migrator.registerMigration("v6-vendor-usage") { db in try VendorTables.v6(db) }
         return migrator
     }
 

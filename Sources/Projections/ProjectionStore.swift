@@ -4,14 +4,18 @@ import Ledger
 
 /// The projection database: a SQLite file in WAL mode, opened through a GRDB `DatabasePool`.
 ///
-/// Opening runs the schema migrations (``ProjectionSchema``). Many readers (summaries, reports,
+/// Opening for writing runs the schema migrations (``ProjectionSchema``); opening read-only
+/// (``ProjectionAccess/readOnly``, for summaries and reports) never writes. The file records the
+/// ledger it was built from (``bind(to:)``). Many readers (summaries, reports,
 /// `/debug/proxy`) read concurrently with the one writer (``Projector``); every read sees a
 /// committed transaction, never half a batch.
 ///
 /// ```swift
 /// let store = try ProjectionStore(path: "proxy-ledger.sqlite")
 /// try Projector(store: store).replay(from: try LedgerReader(directory: "ledger"))
-/// let summary = try store.summary(since: nil)
+/// try store.close()
+/// let reader = try ProjectionStore(path: "proxy-ledger.sqlite", access: .readOnly)
+/// let summary = try reader.summary(since: nil)
 /// ```
 ///
 /// Close the store before ``Projector/rebuild(ledger:databasePath:progress:)`` swaps a new file
@@ -32,21 +36,34 @@ public final class ProjectionStore: Sendable {
 
     /// The database file path.
     public let path: String
+    /// How the file was opened.
+    public let access: ProjectionAccess
     /// The connection pool. Reporting code may query it directly (read-only use is expected;
     /// write only through ``Projector``).
     public let databasePool: DatabasePool
 
-    /// Opens (creating if needed) the projection database at `path` and migrates it.
+    /// Opens the projection database at `path`.
+    ///
+    /// What is at `path` is checked before any connection that could write to it is opened:
+    /// another application's SQLite file, a file that is not SQLite, or a folder is refused and
+    /// left as it was. ``ProjectionAccess/readWrite`` (the default) creates a missing or empty file
+    /// and migrates an older projection (``ProjectionSchema``); ``ProjectionAccess/readOnly``
+    /// requires an up-to-date projection and never writes.
     ///
     /// - Parameters:
     ///   - path: The SQLite file. Its directory must exist.
+    ///   - access: Whether the store may create, migrate and write the file.
     ///   - busyTimeout: How long a connection waits for a lock held by another process, in ms.
-    /// - Throws: ``ProjectionError`` `.openFailed` when SQLite cannot open the file,
-    ///   `.migrationFailed` when a migration fails.
-    public init(path: String, busyTimeout: Int = 5_000) throws {
+    /// - Throws: ``ProjectionError`` `.notFound` (read-only, no file), `.notAProjection`,
+    ///   `.migrationNeeded` (read-only, an older projection), `.openFailed` when SQLite cannot open
+    ///   the file, `.migrationFailed` when a migration fails.
+    public init(path: String, access: ProjectionAccess = .readWrite, busyTimeout: Int = 5_000) throws {
+        try ProjectionFile.check(path, access: access)
         self.path = path
+        self.access = access
         var configuration = Configuration()
         configuration.label = "proxy-ledger.projections"
+        configuration.readonly = access == .readOnly
         configuration.busyMode = .timeout(Double(busyTimeout) / 1_000)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA cache_size = -16384")  // KiB: 16 MiB per connection
@@ -54,10 +71,34 @@ public final class ProjectionStore: Sendable {
         let pool = try ProjectionError.wrapping(.openFailed, "opening the projection database \(path) failed") {
             try DatabasePool(path: path, configuration: configuration)
         }
-        try ProjectionError.wrapping(.migrationFailed, "migrating the projection database \(path) failed") {
-            try ProjectionSchema.migrator.migrate(pool)
+        if access == .readWrite {
+            try ProjectionError.wrapping(.migrationFailed, "migrating the projection database \(path) failed") {
+                try ProjectionSchema.migrator.migrate(pool)
+            }
         }
         self.databasePool = pool
+    }
+
+    /// Binds the projection to the ledger `source` reads, so that events of another ledger are
+    /// never mixed into it. A projection bound to no ledger yet (new, or made before bindings
+    /// existed) is bound to this one. Replays bind on their own; a long-running writer calls this
+    /// once at start-up to fail before any work.
+    ///
+    /// - Parameter source: The ledger; a source without an id (``LedgerRecordSource/ledgerIdentity()``
+    ///   is `nil`) binds nothing.
+    /// - Throws: ``ProjectionError`` `.ledgerMismatch` naming both ledgers, `.ledgerReadFailed`
+    ///   when the ledger's marker cannot be read, `.writeFailed`.
+    public func bind(to source: some LedgerRecordSource) throws {
+        try ReplayEngine.bind(source, into: databasePool, databasePath: path)
+    }
+
+    /// The ledger the projection was built from, when it is bound to one.
+    ///
+    /// - Throws: ``ProjectionError`` `.readFailed`.
+    public func boundLedger() throws -> LedgerIdentity? {
+        try ProjectionError.wrapping(.readFailed, "reading projection_metadata failed") {
+            try databasePool.read { db in try ProjectionMetadata.boundLedger(in: db) }
+        }
     }
 
     /// The committed checkpoints: partition → next ledger sequence to apply.
@@ -137,11 +178,17 @@ public final class ProjectionStore: Sendable {
         }
     }
 
-    /// Closes every connection. Further use throws.
+    /// Closes every connection. Further use throws. A store opened for writing first checkpoints
+    /// the write-ahead log into the main file (`wal_checkpoint(TRUNCATE)`), so that a copy of the
+    /// `.sqlite` file alone holds every committed row; when a reader in another process keeps the
+    /// log busy, the rows stay in `-wal`, where SQLite still finds them.
     ///
     /// - Throws: ``ProjectionError`` `.openFailed` when a connection cannot close (a statement is
     ///   still in use).
     public func close() throws {
+        if access == .readWrite {
+            _ = try? databasePool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        }
         try ProjectionError.wrapping(.openFailed, "closing the projection database \(path) failed") {
             try databasePool.close()
         }

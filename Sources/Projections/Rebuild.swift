@@ -28,8 +28,10 @@ extension Projector {
     ///   - databasePath: The projection file to replace (it need not exist).
     ///   - progress: Called after each committed transaction.
     /// - Returns: Counts and per-partition checkpoints of the new database.
-    /// - Throws: ``ProjectionError`` `.ledgerReadFailed`, `.writeFailed`, `.openFailed`,
-    ///   `.fileOperationFailed`; the target is then untouched and the temporary file removed.
+    /// - Throws: ``ProjectionError`` `.notAProjection` when `databasePath` is a folder or another
+    ///   application's SQLite database (a file SQLite cannot read at all is replaced);
+    ///   `.ledgerReadFailed`, `.writeFailed`, `.openFailed`, `.fileOperationFailed`; the target
+    ///   is then untouched and the temporary file removed.
     @discardableResult
     public static func rebuild(
         ledger: LedgerReader,
@@ -55,6 +57,7 @@ extension Projector {
         batchSize: Int = 50_000,
         progress: ((ReplayProgress) -> Void)? = nil
     ) throws -> ReplayResult {
+        try ProjectionFile.check(databasePath, access: .readWrite, replacing: true)
         let temporaryPath = "\(databasePath).rebuild-\(getpid())"
         try removeDatabaseFiles(temporaryPath)
         do {

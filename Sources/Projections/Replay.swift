@@ -53,7 +53,10 @@ enum ReplayEngine {
     /// `proxy_usage_hourly` is summed in memory over the whole replay and written once after the
     /// last batch (a rebuild, whose file is thrown away on any failure).
     ///
-    /// - Throws: ``ProjectionError`` `.ledgerReadFailed` when the source fails (after the records
+    /// The projection is bound to the source's ledger first (``ProjectionStore/bind(to:)``).
+    ///
+    /// - Throws: ``ProjectionError`` `.ledgerMismatch` before anything is applied when the
+    ///   projection was built from another ledger; `.ledgerReadFailed` when the source fails (after the records
     ///   read before the failure were applied and checkpointed), `.writeFailed` or
     ///   `.invalidRecord` from ``ProjectionLoader``. Transactions committed before the error stay.
     static func replay(
@@ -66,6 +69,7 @@ enum ReplayEngine {
         progress: ((ReplayProgress) -> Void)?
     ) throws -> ReplayResult {
         let limit = max(1, batchSize)
+        try bind(source, into: writer, databasePath: writer.path)
         let checkpoints = try ProjectionError.wrapping(.readFailed, "reading projection_checkpoints failed") {
             try writer.read { db in try ProjectionLoader.checkpoints(in: db) }
         }
@@ -133,5 +137,16 @@ enum ReplayEngine {
         }
         result.duplicatesSkipped = result.eventsRead - result.eventsApplied
         return result
+    }
+
+    /// Binds the projection in `writer` to `source`'s ledger; see ``ProjectionStore/bind(to:)``.
+    static func bind(_ source: some LedgerRecordSource, into writer: some DatabaseWriter, databasePath: String) throws {
+        let identity = try ProjectionError.wrapping(.ledgerReadFailed, "reading the ledger's id failed") {
+            try source.ledgerIdentity()
+        }
+        guard let identity else { return }
+        try ProjectionError.wrapping(.writeFailed, "binding the projection \(databasePath) to its ledger failed") {
+            try writer.write { db in try ProjectionMetadata.bind(to: identity, databasePath: databasePath, in: db) }
+        }
     }
 }

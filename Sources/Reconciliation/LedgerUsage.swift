@@ -82,7 +82,7 @@ public enum LedgerUsageReader {
                 .storageFailed, "no projection database at \(databasePath); run `proxy-ledger replay`")
         }
         do {
-            let store = try ProjectionStore(path: databasePath)
+            let store = try ProjectionStore(path: databasePath, access: .readOnly)
             defer { try? store.close() }
             return try store.databasePool.read { db in
                 var events: [LedgerUsageEvent] = []

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Ledger
+import Projections
 
 extension VendorUsageStore {
     /// One import in progress, fed one record at a time so that a file of any size can be stored
@@ -21,7 +22,7 @@ extension VendorUsageStore {
         public let from: Int64
         /// Window end, UTC µs, exclusive.
         public let to: Int64
-        private var queue: DatabaseQueue?
+        private var store: ProjectionStore?
         private var pending: [StagedPoints.Key] = []
         private static let batch = 8_192
 
@@ -33,7 +34,7 @@ extension VendorUsageStore {
             self.to = to
         }
 
-        deinit { try? queue?.close() }
+        deinit { try? store?.close() }
 
         /// Stages `record` when its time is in `[from, to)`; ignores it otherwise.
         ///
@@ -66,14 +67,14 @@ extension VendorUsageStore {
             try flush()
             let empty = Change(
                 span: nil, before: Tally(records: 0, bytes: 0), after: Tally(records: 0, bytes: 0), rowsWritten: 0)
-            guard let queue else { return empty }
+            guard let store else { return empty }
             defer {
-                try? queue.close()
-                self.queue = nil
+                try? store.close()
+                self.store = nil
             }
             let source = source
             return try storing {
-                try queue.write { db in
+                try store.databasePool.write { db in
                     guard let span = try StagedPoints.span(in: db) else { return empty }
                     return try VendorUsageStore.replace(source, span: span, utcOffsetSeconds: utcOffsetSeconds, in: db)
                 }
@@ -87,17 +88,13 @@ extension VendorUsageStore {
             pending.removeAll(keepingCapacity: true)
             let path = databasePath
             try storing {
-                let queue = try self.queue ?? DatabaseQueue(path: path, configuration: VendorUsageStore.configuration)
-                if self.queue == nil {
-                    self.queue = queue
-                    try queue.inDatabase { db in try db.execute(sql: StagedPoints.schema) }
+                // The temporary table lives on the pool's one writer connection.
+                let store = try self.store ?? ProjectionStore(path: path)
+                if self.store == nil {
+                    self.store = store
+                    try store.databasePool.writeWithoutTransaction { db in try db.execute(sql: StagedPoints.schema) }
                 }
-                try queue.inDatabase { db in
-                    try db.inTransaction {
-                        try StagedPoints.stage(keys, in: db)
-                        return .commit
-                    }
-                }
+                try store.databasePool.write { db in try StagedPoints.stage(keys, in: db) }
             }
         }
 

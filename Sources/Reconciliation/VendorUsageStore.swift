@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Ledger
+import Projections
 
 /// Persists imported vendor figures into the projection database, so that reports can show ours
 /// against theirs per day or hour.
@@ -19,9 +20,8 @@ import Ledger
 /// count once.) ``Import`` takes an import one record at a time (staged in a temporary table,
 /// not in memory), so that a log of any size is stored with flat memory.
 ///
-/// Tables (created with `CREATE TABLE IF NOT EXISTS` on first import, outside the projection's
-/// migrator, because reports treat their presence as "vendor figures were imported"; a projection
-/// rebuild copies them into the fresh file before the swap, see `CarriedTables` in Projections):
+/// Tables (created by the projection's migrator, migration `v6`, in module Projections; a
+/// projection rebuild copies their rows into the fresh file before the swap):
 ///
 /// - `vendor_usage_points(source TEXT, time_us INTEGER, bytes INTEGER, request_bytes INTEGER,
 ///   response_bytes INTEGER, records INTEGER, imported_at TEXT)`, indexed on `(source, time_us)`:
@@ -45,50 +45,6 @@ import Ledger
 /// `response_bytes` are NULL when the source does not split directions. `imported_at` is
 /// RFC 3339 UTC.
 public enum VendorUsageStore {
-    /// The DDL, run before every write.
-    static let schema = """
-        CREATE TABLE IF NOT EXISTS vendor_usage_points (
-            source TEXT NOT NULL,
-            time_us INTEGER NOT NULL,
-            bytes INTEGER NOT NULL CHECK (bytes >= 0),
-            request_bytes INTEGER,
-            response_bytes INTEGER,
-            records INTEGER NOT NULL CHECK (records > 0),
-            imported_at TEXT NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS vendor_usage_points_time ON vendor_usage_points(source, time_us);
-        CREATE TABLE IF NOT EXISTS vendor_usage_daily (
-            date TEXT NOT NULL,
-            utc_offset TEXT NOT NULL,
-            day_start_us INTEGER NOT NULL,
-            source TEXT NOT NULL,
-            bytes INTEGER NOT NULL CHECK (bytes >= 0),
-            request_bytes INTEGER,
-            response_bytes INTEGER,
-            records INTEGER NOT NULL,
-            imported_at TEXT NOT NULL,
-            PRIMARY KEY (date, utc_offset, source)
-        ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS vendor_usage_hourly (
-            hour_start TEXT NOT NULL,
-            hour_start_us INTEGER NOT NULL,
-            utc_offset TEXT NOT NULL,
-            source TEXT NOT NULL,
-            bytes INTEGER NOT NULL CHECK (bytes >= 0),
-            request_bytes INTEGER,
-            response_bytes INTEGER,
-            records INTEGER NOT NULL,
-            imported_at TEXT NOT NULL,
-            PRIMARY KEY (hour_start_us, source)
-        ) WITHOUT ROWID;
-        """
-
-    static var configuration: Configuration {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)  // seconds; the projector may hold the write lock
-        return configuration
-    }
-
     /// One stored bucket.
     public struct Row: Sendable, Hashable {
         /// `date` (daily) or `hour_start` (hourly).
@@ -166,7 +122,6 @@ public enum VendorUsageStore {
     ) throws -> Change {
         let name = source.rawValue
         let importedAt = LedgerTimestamp.now.rfc3339
-        try db.execute(sql: schema)
         func stored() throws -> Tally {
             let row = try GRDB.Row.fetchOne(
                 db,
@@ -202,9 +157,9 @@ public enum VendorUsageStore {
     /// - Throws: ``ReconciliationError`` `.storageFailed` when SQLite fails.
     public static func dailyRows(databasePath: String, utcOffsetSeconds: Int = 0) throws(ReconciliationError) -> [Row] {
         do {
-            let queue = try DatabaseQueue(path: databasePath, configuration: configuration)
-            defer { try? queue.close() }
-            return try queue.read { db in
+            let store = try ProjectionStore(path: databasePath, access: .readOnly)
+            defer { try? store.close() }
+            return try store.databasePool.read { db in
                 try GRDB.Row.fetchAll(
                     db,
                     sql:

@@ -14,6 +14,18 @@ public enum ReportFormat: String, Sendable, Hashable, CaseIterable {
 
     /// The file extension: `html`, `csv`, `json`, `md`.
     public var fileExtension: String { rawValue }
+
+    /// The format a file name's extension names (`.html`/`.htm`, `.csv`, `.json`, `.md`/`.markdown`,
+    /// any case), or `nil` for another extension or none.
+    public init?(pathExtension path: String) {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "html", "htm": self = .html
+        case "csv": self = .csv
+        case "json": self = .json
+        case "md", "markdown": self = .md
+        default: return nil
+        }
+    }
 }
 
 /// Renders a ``FinanceReport`` and writes it to a file.

@@ -5,6 +5,12 @@ enum ReportNotes {
     static func make(for report: FinanceReport) -> [String] {
         var notes: [String] = []
         let zone = report.period.timeZone
+        if report.totals.requests == 0 && report.totals.unproxiedRequests == 0 {
+            notes.append(
+                "No usage recorded: the projection holds no events in this period before the as-of time, so every "
+                    + "figure is 0 and the cost is the plan fee alone. Check --period, or run `proxy-ledger replay` "
+                    + "if events are missing.")
+        }
         notes.append("Units: \(report.unit.definition). Billed bytes count both directions through the gateway.")
         notes.append(
             "Period: [\(ZonedTime.rfc3339(report.period.start, in: zone)), \(ZonedTime.rfc3339(report.period.end, in: zone))) "

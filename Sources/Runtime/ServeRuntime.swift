@@ -68,6 +68,12 @@ public final class ServeRuntime: Sendable {
         let writer = try await LedgerWriter.opening(configuration, logger: logger)
         do {
             let projection = try ProjectionStore(path: options.databasePath)
+            do {
+                try projection.bind(to: try LedgerReader(directory: options.ledgerDirectory))
+            } catch {
+                try? projection.close()
+                throw error
+            }
             let queueSignal = QueueSignal()
             let jobs = try SQLiteJobStore(
                 path: options.jobsDatabasePath, retryPolicy: options.retryPolicy, newlyDue: { queueSignal.signal() })

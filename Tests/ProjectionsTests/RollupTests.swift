@@ -94,23 +94,15 @@ import TestSupport
         try Projector.rebuild(from: ledger, databasePath: path)
         let store = try ProjectionStore(path: path)
         try store.databasePool.write { db in
-            // What `Reconciliation.VendorUsageStore` creates, plus an index of our own.
+            // The migrator's vendor tables (`v6`), plus an index of our own.
             try db.execute(
                 sql: """
-                    CREATE TABLE IF NOT EXISTS vendor_usage_daily (date TEXT NOT NULL, utc_offset TEXT NOT NULL,
-                        day_start_us INTEGER NOT NULL, source TEXT NOT NULL, bytes INTEGER NOT NULL CHECK (bytes >= 0),
-                        request_bytes INTEGER, response_bytes INTEGER, records INTEGER NOT NULL,
-                        imported_at TEXT NOT NULL, PRIMARY KEY (date, utc_offset, source)) WITHOUT ROWID;
                     CREATE INDEX vendor_usage_daily_source ON vendor_usage_daily(source);
                     INSERT INTO vendor_usage_daily VALUES
                         ('2026-11-01', 'Z', 1793491200000000, 'webshare_csv', 5000, NULL, NULL, 3, 'x'),
                         ('2026-11-02', 'Z', 1793577600000000, 'webshare_csv', 7000, 1000, 6000, 4, 'x');
-                    CREATE TABLE vendor_usage_hourly (hour_start TEXT, hour_start_us INTEGER, bytes INTEGER);
-                    INSERT INTO vendor_usage_hourly VALUES ('2026-11-01T00:00:00.000000Z', 1793491200000000, 5000);
-                    CREATE TABLE IF NOT EXISTS vendor_usage_points (source TEXT NOT NULL, time_us INTEGER NOT NULL,
-                        bytes INTEGER NOT NULL CHECK (bytes >= 0), request_bytes INTEGER, response_bytes INTEGER,
-                        records INTEGER NOT NULL CHECK (records > 0), imported_at TEXT NOT NULL);
-                    CREATE INDEX IF NOT EXISTS vendor_usage_points_time ON vendor_usage_points(source, time_us);
+                    INSERT INTO vendor_usage_hourly VALUES
+                        ('2026-11-01T00:00:00.000000Z', 1793491200000000, 'Z', 'webshare_csv', 5000, NULL, NULL, 3, 'x');
                     INSERT INTO vendor_usage_points VALUES
                         ('squid-ledger', 1793491201400000, 3000, 1000, 2000, 1, 'x'),
                         ('squid-ledger', 1793491201400000, 2000, NULL, NULL, 2, 'x');
@@ -145,6 +137,6 @@ import TestSupport
         try Projector.rebuild(from: InMemoryLedger(records: [makeRecord(sequence: 0)]), databasePath: path)
         let store = try ProjectionStore(path: path)
         #expect(try store.requestLogCount() == 1)
-        #expect(try store.databasePool.read { db in try db.tableExists("vendor_usage_daily") } == false)
+        #expect(try store.databasePool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM vendor_usage_daily") } == 0)
     }
 }

@@ -134,13 +134,11 @@ import Testing
         ])
         try fixture.store.databasePool.write { db in
             try db.execute(
-                sql:
-                    "CREATE TABLE vendor_usage_daily (date TEXT NOT NULL, time_zone TEXT, bytes_total INTEGER NOT NULL)"
-            )
-            try db.execute(
-                sql:
-                    "INSERT INTO vendor_usage_daily VALUES ('2026-11-02', 'UTC', 1004000), ('2026-11-03', NULL, 1010000)"
-            )
+                sql: """
+                    INSERT INTO vendor_usage_daily VALUES
+                        ('2026-11-02', 'Z', 1793577600000000, 'webshare_csv', 1004000, NULL, NULL, 1, 'x'),
+                        ('2026-11-03', 'Z', 1793664000000000, 'webshare_csv', 1010000, NULL, NULL, 1, 'x')
+                    """)
         }
         let cards = try schedule(card(zone: "UTC"))
         let period = try ReportPeriod.billingPeriod(month: "2026-11", rule: cards.billingPeriod)

@@ -5,15 +5,6 @@ import Reporting
 import Testing
 
 @Suite struct RollupCompatibilityTests {
-    /// The `vendor_usage_daily` layout `Reconciliation.VendorUsageStore` creates.
-    static let vendorModuleTable = """
-        CREATE TABLE vendor_usage_daily (date TEXT NOT NULL, utc_offset TEXT NOT NULL,
-            day_start_us INTEGER NOT NULL, source TEXT NOT NULL, bytes INTEGER NOT NULL,
-            request_bytes INTEGER, response_bytes INTEGER, records INTEGER NOT NULL,
-            imported_at TEXT NOT NULL, PRIMARY KEY (date, utc_offset, source)) WITHOUT ROWID;
-
-        """
-
     private func events() -> [ProxyRequestEvent] {
         [
             event("2026-11-05T10:00:00Z", bytes: 3_000, job: "j1"),
@@ -100,7 +91,7 @@ import Testing
         ])
         try fixture.store.databasePool.write { db in
             try db.execute(
-                sql: Self.vendorModuleTable + """
+                sql: """
                     INSERT INTO vendor_usage_daily VALUES
                         ('2026-11-02', 'Z', 1793577600000000, 'squid_access_log', 3000000, NULL, NULL, 2, 'x'),
                         ('2026-11-02', 'Z', 1793577600000000, 'webshare_csv', 3100000, NULL, NULL, 1, 'x'),
@@ -129,7 +120,7 @@ import Testing
         ])
         try fixture.store.databasePool.write { db in
             try db.execute(
-                sql: Self.vendorModuleTable + """
+                sql: """
                     INSERT INTO vendor_usage_daily VALUES
                         ('2026-11-02', 'Z', 1793577600000000, 'squid-native', 2998000, NULL, NULL, 2, 'x'),
                         ('2026-11-30', 'Z', 1795996800000000, 'squid-native', 4000, NULL, NULL, 1, 'x');

@@ -66,19 +66,11 @@ let package = Package(
         ),
         .target(
             name: "Reporting",
-            dependencies: [
-                "Ledger",
-                "Projections",
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ]
+            dependencies: ["Ledger", "Projections"]
         ),
         .target(
             name: "Reconciliation",
-            dependencies: [
-                "Ledger",
-                "Projections",
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ]
+            dependencies: ["Ledger", "Projections"]
         ),
         .target(
             name: "ProxyGateway",

@@ -38,13 +38,7 @@ enum ReportBench {
         let loaded = ContinuousClock.now
         let store = try ProjectionStore(path: path)
         defer { try? store.close() }
-        let rollupRows = try store.databasePool.read { db in
-            try Int.fetchOne(
-                db,
-                sql:
-                    "SELECT (SELECT COUNT(*) FROM proxy_usage_hourly) + (SELECT COUNT(*) FROM proxy_usage_hourly_by_key)"
-            ) ?? 0
-        }
+        let rollupRows = try store.read { queries in try queries.rollupRowCount() }
         print(
             String(
                 format: "report  setup (untimed): %d rows and their rollups in %.1f s, %d rollup rows",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Projections
 import Reconciliation
 
 struct ReconcileCommand: AsyncParsableCommand {
@@ -171,7 +172,7 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     /// Our events that may match the window's records: from --db, else from --ledger.
     private func readOurs(_ window: ReconciliationWindow) throws -> [LedgerUsageEvent] {
-        let padding: Int64 = 86_400_000_000  // events that started up to a day earlier may still match
+        let padding = LedgerTimestamp.microsecondsPerDay  // events that started up to a day earlier may still match
         if db != nil, let ledger {
             printError("note: ours are read from --db (run `proxy-ledger replay` to bring it up to date); --ledger \(ledger) is not read")
         }

@@ -128,7 +128,7 @@ struct ReportCommand: AsyncParsableCommand {
                 }
                 // An event stamped in the future (a producer with a wrong clock) must not pick the period.
                 let now = LedgerTimestamp.now
-                if asOfInstant == nil, anchor.microseconds > now.microseconds + 86_400_000_000 {
+                if asOfInstant == nil, anchor.microseconds > now.microseconds + LedgerTimestamp.microsecondsPerDay {
                     printError(
                         "warning: the newest event (\(anchor.rfc3339)) lies in the future; reporting the period "
                             + "containing now (pass --period or --as-of for another)")

@@ -212,7 +212,7 @@ public struct PlausibleTime: Sendable, Hashable {
     public static func standard(now: LedgerTimestamp = .now) -> PlausibleTime {
         PlausibleTime(
             earliest: LedgerTimestamp(microseconds: 946_684_800_000_000),
-            latest: LedgerTimestamp(microseconds: now.microseconds &+ 86_400_000_000))
+            latest: LedgerTimestamp(microseconds: now.microseconds &+ LedgerTimestamp.microsecondsPerDay))
     }
 
     /// Why `timestamp` is refused, or `nil` when it is plausible.

@@ -8,6 +8,11 @@ public struct LedgerTimestamp: Sendable, Hashable, Comparable, CustomStringConve
     /// Microseconds since the Unix epoch, UTC.
     public var microseconds: Int64
 
+    /// Microseconds in an hour: 3,600,000,000.
+    public static let microsecondsPerHour: Int64 = 3_600_000_000
+    /// Microseconds in a 24-hour day: 86,400,000,000 (a UTC day; local days may be 23 or 25 hours).
+    public static let microsecondsPerDay: Int64 = 86_400_000_000
+
     public init(microseconds: Int64) {
         self.microseconds = microseconds
     }

@@ -15,13 +15,13 @@ extension LedgerTimestamp {
 
     /// The start of the UTC hour holding this instant.
     public var hourStart: LedgerTimestamp {
-        LedgerTimestamp(microseconds: microseconds.floorDivided(by: 3_600_000_000).quotient * 3_600_000_000)
+        LedgerTimestamp(microseconds: microseconds.floorDivided(by: Self.microsecondsPerHour).quotient * Self.microsecondsPerHour)
     }
 
     /// Appends the 27 UTF-8 bytes of ``rfc3339`` to `out` without allocating a `String`, for bulk
     /// paths such as the projection loader. Years 0000–9999 sort chronologically as text.
     public func appendRFC3339(to out: inout [UInt8]) {
-        let (days, microsOfDay) = microseconds.floorDivided(by: 86_400_000_000)
+        let (days, microsOfDay) = microseconds.floorDivided(by: Self.microsecondsPerDay)
         let (year, month, day) = civil(fromDays: days)
         let seconds = microsOfDay / 1_000_000
         let fraction = microsOfDay % 1_000_000

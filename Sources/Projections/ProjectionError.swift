@@ -41,6 +41,8 @@ public struct ProjectionError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let migrationNeeded = Code(rawValue: "migration_needed")
         /// The projection was built from another ledger (see ``ProjectionStore/bind(to:)``).
         public static let ledgerMismatch = Code(rawValue: "ledger_mismatch")
+        /// A value does not fit: imported vendor bytes whose sum passes Int64.max (nothing was stored).
+        public static let valueOutOfRange = Code(rawValue: "value_out_of_range")
         /// A replay stopped at a transaction boundary because its task was cancelled (used
         /// internally; ``ReplayResult/stoppedEarly`` reports it).
         public static let interrupted = Code(rawValue: "interrupted")

@@ -1,22 +1,9 @@
 import GRDB
+import Ledger
 
 extension ProjectionSchema {
-    /// The kinds of `proxy_usage_hourly_by_key`: the identifier columns of `proxy_request_logs`
-    /// that reports rank (top jobs, channels and videos).
-    enum KeyKind: String, CaseIterable {
-        case job
-        case channel
-        case video
-
-        /// The `proxy_request_logs` column holding the identifier.
-        var column: String {
-            switch self {
-            case .job: "job_id"
-            case .channel: "channel_name"
-            case .video: "video_id"
-            }
-        }
-    }
+    /// The kinds of `proxy_usage_hourly_by_key`.
+    typealias KeyKind = UsageKeyKind
 
     /// Migration `v2`: a report reads only rollups, whose size grows with hours and distinct keys,
     /// not with events.
@@ -32,8 +19,13 @@ extension ProjectionSchema {
     /// Both are backfilled from `proxy_request_logs`, so a `v1` database keeps its reports.
     ///
     /// Related SQLite documentation: <https://www.sqlite.org/lang_altertable.html>.
-    /// The UTC hour start of `timestamp_us`, in SQL (floor, also for times before 1970).
-    private static let hourUS = "(timestamp_us - ((timestamp_us % 3600000000) + 3600000000) % 3600000000)"
+    private static let hourUS = hourFloor("timestamp_us")
+
+    /// The UTC hour start of `column` (UTC µs), in SQL: floored, also for times before 1970.
+    static func hourFloor(_ column: String) -> String {
+        let hour = LedgerTimestamp.microsecondsPerHour
+        return "(\(column) - ((\(column) % \(hour)) + \(hour)) % \(hour))"
+    }
 
     static func v2(_ db: Database) throws {
         try db.execute(

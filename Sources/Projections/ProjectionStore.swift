@@ -23,24 +23,13 @@ import Ledger
 ///
 /// Related SQLite documentation: <https://www.sqlite.org/wal.html>.
 public final class ProjectionStore: Sendable {
-    /// The name of the view that shows `proxy_request_logs` with the `v1` columns as text
-    /// (labels, lower-case `event_id`, RFC 3339 `timestamp`); filter it on `timestamp_us` (UTC µs),
-    /// which its index serves. See docs/projection.md.
-    public static let requestLogView = ProjectionSchema.readableView
-
-    /// SQL showing a stored `job_id`, `correlation_id` or `proxy_usage_hourly_by_key.name`
-    /// (`expression`) as its text: a UUID is stored as its 16 bytes, any other text as text.
-    public static func identifierText(_ expression: String) -> String {
-        ProjectionSchema.identifierText(expression)
-    }
-
     /// The database file path.
     public let path: String
     /// How the file was opened.
     public let access: ProjectionAccess
-    /// The connection pool. Reporting code may query it directly (read-only use is expected;
-    /// write only through ``Projector``).
-    public let databasePool: DatabasePool
+    /// The connection pool. Other modules read through ``read(_:)``'s typed queries and write
+    /// through ``Projector`` and ``VendorPointsImport``.
+    let databasePool: DatabasePool
 
     /// Opens the projection database at `path`.
     ///

@@ -6,9 +6,6 @@ import Ledger
 /// RFC 3339 UTC with six fraction digits, and lower-case UUIDs. The bulk loader appends them
 /// straight into its bind buffer through the Ledger's allocation-free encoders.
 enum TextEncoding {
-    /// Microseconds in one UTC hour.
-    static let microsecondsPerHour: Int64 = 3_600_000_000
-
     /// The start of the UTC hour containing `microseconds` (UTC µs since the Unix epoch).
     static func hourStart(microseconds: Int64) -> Int64 {
         LedgerTimestamp(microseconds: microseconds).hourStart.microseconds

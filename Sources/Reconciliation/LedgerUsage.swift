@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Ledger
 import Projections
 
@@ -84,25 +83,13 @@ public enum LedgerUsageReader {
         do {
             let store = try ProjectionStore(path: databasePath, access: .readOnly)
             defer { try? store.close() }
-            return try store.databasePool.read { db in
-                var events: [LedgerUsageEvent] = []
-                let rows = try Row.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT timestamp_us, duration_ms, bytes_measured, COALESCE(request_bytes, 0),
-                               COALESCE(response_bytes, 0), COALESCE(estimated_bytes, 0), event_id
-                        FROM \(ProjectionStore.requestLogView)
-                        WHERE proxied = 1 AND timestamp_us >= ? AND timestamp_us < ?
-                        ORDER BY timestamp_us
-                        """,
-                    arguments: [from, to])
-                while let row = try rows.next() {
-                    events.append(
-                        try LedgerUsageEvent.make(
-                            start: row[0], durationMS: row[1], measured: row[2], request: row[3], response: row[4],
-                            estimated: row[5], name: "proxy_request_logs row for event \(row[6] as String? ?? "?")"))
+            return try store.read { queries in
+                try queries.proxiedEvents(from: from, to: to).map { row in
+                    try LedgerUsageEvent.make(
+                        start: row.start, durationMS: row.durationMS, measured: row.bytesMeasured, request: row.requestBytes,
+                        response: row.responseBytes, estimated: row.estimatedBytes,
+                        name: "proxy_request_logs row for event \(row.eventID)")
                 }
-                return events
             }
         } catch let error as ReconciliationError {
             throw error

@@ -1,4 +1,5 @@
 import Ledger
+import Projections
 
 /// Settings for ``Reconciler/reconcile(_:ours:options:)``.
 public struct ReconciliationOptions: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import Ledger
+import Projections
 
 /// The per-bucket sums of one reconciliation, fed one vendor record at a time: memory holds our
 /// events' merged spans and one ``Reconciler/Sums`` per non-empty bucket, never the records.

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Projections
 
 /// Ours against theirs for one bucket (or the whole window).
 public struct BucketComparison: Sendable, Hashable, Codable {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Ledger
 import Projections
 
@@ -58,25 +57,10 @@ public enum VendorUsageStore {
     }
 
     /// Records and bytes stored for one source over a span.
-    public struct Tally: Sendable, Hashable {
-        /// Vendor records (log lines, CSV rows, stats hours).
-        public var records: Int64
-        /// Their bytes.
-        public var bytes: Int64
-    }
+    public typealias Tally = VendorTally
 
     /// What one import changed inside its own span.
-    public struct Change: Sendable, Hashable {
-        /// The import's span, `[first record time, last record time]`, UTC µs; `nil` when no
-        /// record was in the window (nothing stored).
-        public var span: ClosedRange<Int64>?
-        /// What the store held for the source inside ``span`` before the import.
-        public var before: Tally
-        /// What it holds there after.
-        public var after: Tally
-        /// Hourly plus daily rows rewritten.
-        public var rowsWritten: Int
-    }
+    public typealias Change = VendorPointsChange
 
     /// Stores `vendor`'s records in `[from, to)` and recomputes the hourly and daily rows they
     /// touch, in one transaction; see the type's documentation for what an import replaces.
@@ -113,42 +97,6 @@ public enum VendorUsageStore {
         return try staged.commit(utcOffsetSeconds: utcOffsetSeconds)
     }
 
-    /// Replaces `source`'s stored points in `span` with the staged ones and recomputes the hourly
-    /// and daily rows the span touches (the body of ``Import/commit(utcOffsetSeconds:)``'s transaction).
-    ///
-    /// - Throws: ``ReconciliationError`` `.outOfRange` when a row's bytes pass Int64.max; `DatabaseError`.
-    static func replace(
-        _ source: VendorSource, span: ClosedRange<Int64>, utcOffsetSeconds: Int, in db: Database
-    ) throws -> Change {
-        let name = source.rawValue
-        let importedAt = LedgerTimestamp.now.rfc3339
-        func stored() throws -> Tally {
-            let row = try GRDB.Row.fetchOne(
-                db,
-                sql: """
-                    SELECT COALESCE(SUM(records), 0), COALESCE(SUM(bytes), 0) FROM vendor_usage_points
-                    WHERE source = ? AND time_us BETWEEN ? AND ?
-                    """,
-                arguments: [name, span.lowerBound, span.upperBound])
-            return Tally(records: row?[0] ?? 0, bytes: row?[1] ?? 0)
-        }
-        let before = try stored()
-        try StagedPoints.store(
-            source: name, span: span, mergingEnds: source.isPerRequest, importedAt: importedAt, in: db)
-        var offsets = Set(
-            try String.fetchAll(
-                db, sql: "SELECT DISTINCT utc_offset FROM vendor_usage_daily WHERE source = ?", arguments: [name]
-            ).compactMap(BucketGrid.parseOffset))
-        offsets.insert(utcOffsetSeconds)
-        var written = try VendorBuckets.rederive(
-            BucketGrid(.hour), source: name, span: span, importedAt: importedAt, in: db)
-        for offset in offsets.sorted() {
-            written += try VendorBuckets.rederive(
-                BucketGrid(.day, utcOffsetSeconds: offset), source: name, span: span, importedAt: importedAt, in: db)
-        }
-        return Change(span: span, before: before, after: try stored(), rowsWritten: written)
-    }
-
     /// Reads the stored daily rows, ordered by date and source.
     ///
     /// - Parameters:
@@ -159,80 +107,14 @@ public enum VendorUsageStore {
         do {
             let store = try ProjectionStore(path: databasePath, access: .readOnly)
             defer { try? store.close() }
-            return try store.databasePool.read { db in
-                try GRDB.Row.fetchAll(
-                    db,
-                    sql:
-                        "SELECT date, source, bytes, records FROM vendor_usage_daily WHERE utc_offset = ? ORDER BY date, source",
-                    arguments: [BucketGrid.offsetText(utcOffsetSeconds)]
-                ).map { Row(key: $0[0], source: $0[1], bytes: $0[2], records: $0[3]) }
+            return try store.read { queries in
+                try queries.vendorDailyRows(utcOffsetSeconds: utcOffsetSeconds).map {
+                    Row(key: $0.date, source: $0.source, bytes: $0.bytes, records: $0.records)
+                }
             }
         } catch {
             throw ReconciliationError(
                 .storageFailed, "reading vendor_usage_daily from \(databasePath) failed: \(error)")
         }
-    }
-}
-
-/// Derives `vendor_usage_hourly` and `vendor_usage_daily` from `vendor_usage_points`.
-private enum VendorBuckets {
-    /// Deletes and recomputes `source`'s buckets of `grid` that `span` touches (hours: the hourly
-    /// table, UTC; days: the daily table at the grid's offset), from every stored point in them.
-    ///
-    /// - Returns: The rows written.
-    /// - Throws: `DatabaseError` (also SQLite's "integer overflow" when a sum passes Int64.max).
-    static func rederive(
-        _ grid: BucketGrid, source: String, span: ClosedRange<Int64>, importedAt: String, in db: Database
-    ) throws -> Int {
-        let size = grid.granularity.microseconds
-        let first = grid.start(of: span.lowerBound)
-        let end = grid.start(of: span.upperBound) + size
-        let isDay = grid.granularity == .day
-        let offsetText = BucketGrid.offsetText(grid.utcOffsetSeconds)
-        if isDay {
-            try db.execute(
-                sql:
-                    "DELETE FROM vendor_usage_daily WHERE source = ? AND utc_offset = ? AND day_start_us >= ? AND day_start_us < ?",
-                arguments: [source, offsetText, first, end])
-        } else {
-            try db.execute(
-                sql: "DELETE FROM vendor_usage_hourly WHERE source = ? AND hour_start_us >= ? AND hour_start_us < ?",
-                arguments: [source, first, end])
-        }
-        // The bucket start in SQL: floor to `size` in local time (also before 1970), back to UTC.
-        let offset = Int64(grid.utcOffsetSeconds) * 1_000_000
-        let local = "(time_us + \(offset))"
-        let sums = try GRDB.Row.fetchAll(
-            db,
-            sql: """
-                SELECT \(local) - ((\(local) % \(size)) + \(size)) % \(size) - \(offset) AS start, SUM(bytes),
-                    CASE WHEN COUNT(request_bytes) = COUNT(*) THEN SUM(request_bytes) END,
-                    CASE WHEN COUNT(response_bytes) = COUNT(*) THEN SUM(response_bytes) END, SUM(records)
-                FROM vendor_usage_points WHERE source = ? AND time_us >= ? AND time_us < ?
-                GROUP BY start ORDER BY start
-                """,
-            arguments: [source, first, end])
-        for row in sums {
-            let start: Int64 = row[0]
-            let values: [(any DatabaseValueConvertible)?] = [
-                source, row[1] as Int64, row[2] as Int64?, row[3] as Int64?, row[4] as Int64, importedAt,
-            ]
-            if isDay {
-                try db.execute(
-                    sql: """
-                        INSERT OR REPLACE INTO vendor_usage_daily (date, utc_offset, day_start_us, source, bytes,
-                            request_bytes, response_bytes, records, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: StatementArguments([grid.label(of: start), offsetText, start] + values))
-            } else {
-                try db.execute(
-                    sql: """
-                        INSERT OR REPLACE INTO vendor_usage_hourly (hour_start, hour_start_us, utc_offset, source,
-                            bytes, request_bytes, response_bytes, records, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: StatementArguments([LedgerTimestamp(microseconds: start).rfc3339, start, "Z"] + values))
-            }
-        }
-        return sums.count
     }
 }

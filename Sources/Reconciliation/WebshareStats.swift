@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Projections
 
 /// Parses Webshare's hourly proxy statistics (`GET https://proxy.webshare.io/api/v2/stats/`,
 /// "Proxy Statistics", apidocs.webshare.io/proxystats) into ``VendorRecord``s, one per hour.

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Ledger
 import Projections
 
@@ -72,18 +71,18 @@ public enum ReportBuilder {
         let (lastEvent, vendorDays, snapshot, asOf, cutoff) = try ReportError.wrapping(
             .databaseReadFailed, "reading the projection \(store.path) failed"
         ) {
-            try store.databasePool.read { db in
-                let lastEvent = try UsageReader.lastEvent(db)
+            try store.read { queries in
+                let lastEvent = try queries.newestEventTime()
                 let asOf = request.asOf?.microseconds ?? (lastEvent.map { $0 + 1 } ?? period.start.microseconds)
                 let cutoff = min(period.end.microseconds, max(period.start.microseconds, asOf))
-                let vendorDays = try VendorUsage.read(db)
+                let vendorDays = try VendorUsage.read(queries)
                 var boundaries = days.map(\.start.microseconds)
                 boundaries += request.schedule.cards.map(\.effectiveFrom.microseconds)
                 for day in vendorDays ?? [] {
                     boundaries += [day.start, day.end]
                 }
                 let snapshot = try UsageReader.read(
-                    db, start: period.start.microseconds, cutoff: cutoff, boundaries: boundaries,
+                    queries, start: period.start.microseconds, cutoff: cutoff, boundaries: boundaries,
                     topCount: request.topCount, source: request.usageSource)
                 return (lastEvent, vendorDays, snapshot, asOf, cutoff)
             }
@@ -181,7 +180,7 @@ public enum ReportBuilder {
     /// - Throws: ``ReportError`` `.databaseReadFailed`.
     public static func newestEvent(store: ProjectionStore) throws -> LedgerTimestamp? {
         try ReportError.wrapping(.databaseReadFailed, "reading the newest event of \(store.path) failed") {
-            try store.databasePool.read { db in try UsageReader.lastEvent(db).map(LedgerTimestamp.init(microseconds:)) }
+            try store.read { queries in try queries.newestEventTime().map(LedgerTimestamp.init(microseconds:)) }
         }
     }
 

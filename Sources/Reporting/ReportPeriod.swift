@@ -125,7 +125,7 @@ public struct LocalDay: Sendable, Hashable {
 
     /// The length in hours, exact (23, 24 or 25 at whole-hour zones; fractional when clipped).
     public var hours: Decimal {
-        Decimal(end.microseconds - start.microseconds) / 3_600_000_000
+        Decimal(end.microseconds - start.microseconds) / Decimal(LedgerTimestamp.microsecondsPerHour)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
-import GRDB
+import Ledger
+import Projections
 
 /// The reconciliation hook: vendor-reported daily usage from the projection's
 /// `vendor_usage_daily` (migration `v6` of Projections; `proxy-ledger reconcile` fills it).
@@ -13,23 +14,14 @@ import GRDB
 /// report compares each complete vendor day inside the counted range with our billed bytes over
 /// the same interval, computed from the same slices as the rest of the report.
 enum VendorUsage {
-    private static let microsecondsPerDay: Int64 = 86_400_000_000
-
     /// The vendor days, or `nil` when no vendor figures were imported.
     ///
-    /// - Throws: `DatabaseError`.
-    static func read(_ db: Database) throws -> [VendorDay]? {
-        let days = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT date, utc_offset, source, MIN(day_start_us), SUM(bytes) FROM vendor_usage_daily
-                GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-                """
-        ).map { row in
-            let start: Int64 = row[3]
-            return VendorDay(
-                date: row[0], zone: row[1], source: row[2], start: start, end: start + microsecondsPerDay,
-                bytesTotal: row[4])
+    /// - Throws: `ProjectionError` or `DatabaseError` from the query.
+    static func read(_ queries: ProjectionQueries) throws -> [VendorDay]? {
+        let days = try queries.vendorDays().map { day in
+            VendorDay(
+                date: day.date, zone: day.utcOffset, source: day.source, start: day.start,
+                end: day.start + LedgerTimestamp.microsecondsPerDay, bytesTotal: day.bytes)
         }
         return days.isEmpty ? nil : days
     }

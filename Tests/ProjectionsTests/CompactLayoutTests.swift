@@ -37,8 +37,8 @@ import TestSupport
         let reference = try DatabaseQueue(path: directory.file("current.sqlite"))
         #expect(try dumpProjection(migrated.databasePool) == dumpProjection(reference))
         #expect(
-            try dumpTable(migrated.databasePool, ProjectionStore.requestLogView, orderBy: "id")
-                == dumpTable(reference, ProjectionStore.requestLogView, orderBy: "id"))
+            try dumpTable(migrated.databasePool, ProjectionSchema.readableView, orderBy: "id")
+                == dumpTable(reference, ProjectionSchema.readableView, orderBy: "id"))
         // The projection keeps working after the migration.
         try Projector(store: migrated).apply([makeRecord(sequence: 1_500)])
         #expect(try migrated.requestLogCount() == 1_501)

@@ -40,7 +40,7 @@ import TestSupport
         let directory = try TemporaryDirectory()
         let store = try ProjectionStore(path: directory.file("p.sqlite"))
         // The readable view keeps the seed's columns; the table stores labels as ids (v4).
-        let columns = try store.databasePool.read { db in try db.columns(in: ProjectionStore.requestLogView).map(\.name) }
+        let columns = try store.databasePool.read { db in try db.columns(in: ProjectionSchema.readableView).map(\.name) }
         let stored = try store.databasePool.read { db in try db.columns(in: "proxy_request_logs").map(\.name) }
         #expect(stored.contains("component_id") && stored.contains("error_type_id") && !stored.contains("timestamp"))
         let seed = [

@@ -4,6 +4,8 @@ import Ledger
 import Reporting
 import Testing
 
+@testable import Projections
+
 @Suite struct PeriodTests {
     @Test func aPeriodAcrossTheAutumnDaylightSavingChangeHasA25HourDay() throws {
         var fixture = try ReportFixture("dst-autumn")

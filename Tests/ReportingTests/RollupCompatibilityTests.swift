@@ -4,6 +4,8 @@ import Ledger
 import Reporting
 import Testing
 
+@testable import Projections
+
 @Suite struct RollupCompatibilityTests {
     private func events() -> [ProxyRequestEvent] {
         [

@@ -7,7 +7,7 @@ enum StatusPage {
     static func render(_ state: RuntimeState) async throws -> String {
         let stats = try await state.queueStats()
         let readiness = state.readiness(stats: .success(stats))
-        let today = LedgerTimestamp(microseconds: LedgerTimestamp.now.microseconds / 86_400_000_000 * 86_400_000_000)
+        let today = LedgerTimestamp(microseconds: LedgerTimestamp.now.microseconds / LedgerTimestamp.microsecondsPerDay * LedgerTimestamp.microsecondsPerDay)
         let usage = try await HTTPRoutes.usage(state, since: today)
         let states = JobState.allCases.map { "<tr><td>\($0.rawValue)</td><td>\(stats.countsByState[$0.rawValue] ?? 0)</td></tr>" }
         let problems = readiness.problems.map { "<li>\(escape($0))</li>" }.joined()

@@ -8,7 +8,7 @@ public enum Granularity: String, Sendable, Hashable, Codable, CaseIterable {
     case day
 
     /// The bucket length in microseconds.
-    public var microseconds: Int64 { self == .hour ? 3_600_000_000 : 86_400_000_000 }
+    public var microseconds: Int64 { self == .hour ? LedgerTimestamp.microsecondsPerHour : LedgerTimestamp.microsecondsPerDay }
 }
 
 /// Half-open buckets `[start, start + size)` aligned to whole hours or days of a fixed UTC offset.

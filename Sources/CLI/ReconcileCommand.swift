@@ -148,9 +148,11 @@ struct ReconcileCommand: AsyncParsableCommand {
                 "\(vendor.file ?? "the vendor file") holds no vendor records and no --from/--to was given: nothing to compare"
             )
         }
-        let ours = try readOurs(window)
-        let staged = db.flatMap { path in
-            noStore ? nil : VendorUsageStore.Import(source: vendor.source, databasePath: path, from: window.from, to: window.to)
+        let store = try openDatabase()  // one pool for the reads and the import
+        defer { try? store?.close() }
+        let ours = try readOurs(window, store: store)
+        let staged = store.flatMap { store in
+            noStore ? nil : VendorUsageStore.Import(source: vendor.source, store: store, from: window.from, to: window.to)
         }
         var stagingError: ReconciliationError?
         let report = try Reconciler.reconcile(vendor, survey: survey, ours: ours, options: options) { record in
@@ -158,7 +160,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             do throws(ReconciliationError) { try staged.add(record) } catch { stagingError = error }
         }
         if let staged, let db {
-            try store(staged, stagingError: stagingError, db: db, utcOffsetSeconds: options.utcOffsetSeconds)
+            try commit(staged, stagingError: stagingError, db: db, utcOffsetSeconds: options.utcOffsetSeconds)
         }
         switch format {
         case .json: try printJSON(report)
@@ -170,15 +172,26 @@ struct ReconcileCommand: AsyncParsableCommand {
         }
     }
 
-    /// Our events that may match the window's records: from --db, else from --ledger.
-    private func readOurs(_ window: ReconciliationWindow) throws -> [LedgerUsageEvent] {
-        let padding = LedgerTimestamp.microsecondsPerDay  // events that started up to a day earlier may still match
-        if db != nil, let ledger {
-            printError("note: ours are read from --db (run `proxy-ledger replay` to bring it up to date); --ledger \(ledger) is not read")
+    /// `--db`, opened for writing unless `--no-store`; `nil` without `--db`. A missing file is exit
+    /// 66, as is a file that is not a projection.
+    private func openDatabase() throws -> ProjectionStore? {
+        guard let db else { return nil }
+        try InputFile.checkReadable(db, what: "the database")
+        do {
+            return try ProjectionStore(path: db, access: noStore ? .readOnly : .readWrite)
+        } catch let error as ProjectionError {
+            throw ReconcileFailure(66, error.message + (error.underlying.map { " (\($0))" } ?? ""))
         }
-        if let db {
-            try InputFile.checkReadable(db, what: "the database")
-            return try LedgerUsageReader.fromDatabase(db, from: window.from - padding, to: window.to)
+    }
+
+    /// Our events that may match the window's records: from --db, else from --ledger.
+    private func readOurs(_ window: ReconciliationWindow, store: ProjectionStore?) throws -> [LedgerUsageEvent] {
+        let padding = LedgerTimestamp.microsecondsPerDay  // events that started up to a day earlier may still match
+        if let store {
+            if let ledger {
+                printError("note: ours are read from --db (run `proxy-ledger replay` to bring it up to date); --ledger \(ledger) is not read")
+            }
+            return try LedgerUsageReader.fromDatabase(store, from: window.from - padding, to: window.to)
         }
         let ledger = ledger ?? LedgerOptions.defaultDirectory
         try InputFile.checkDirectory(ledger, what: "the ledger")
@@ -186,7 +199,7 @@ struct ReconcileCommand: AsyncParsableCommand {
     }
 
     /// Commits the staged vendor figures into --db and says what the import replaced; exit 74 on failure.
-    private func store(
+    private func commit(
         _ staged: VendorUsageStore.Import, stagingError: ReconciliationError?, db: String, utcOffsetSeconds: Int
     ) throws {
         let change: VendorUsageStore.Change

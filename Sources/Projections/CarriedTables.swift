@@ -4,11 +4,11 @@ import GRDB
 /// Tables that live in the projection file but do not come from the ledger, so a rebuild cannot
 /// recreate them: it copies them from the file it replaces instead.
 ///
-/// Today these are the vendor figures that `proxy-ledger reconcile` imports (module
-/// `Reconciliation`): `vendor_usage_points`, the figures per instant that later imports merge
-/// with, and `vendor_usage_daily` and `vendor_usage_hourly` derived from it. Each table is copied
-/// with its own `CREATE TABLE` text and its indexes, as found in the old file, so the projection
-/// does not need to know their layout. A table missing from the old file is skipped.
+/// These are the vendor figures that `proxy-ledger reconcile` imports (``VendorTables``:
+/// `vendor_usage_points` and the hourly and daily rows derived from it) and the retention state
+/// (`projection_retention`, `proxy_pruned_event_ids`). The migrator creates every one of them in
+/// the new file; a table of the old file that the new one lacks is created from the old file's
+/// own `CREATE TABLE` text, with its indexes. A table missing from the old file is skipped.
 ///
 /// Related SQLite documentation: <https://www.sqlite.org/lang_attach.html>,
 /// <https://www.sqlite.org/schematab.html>.

@@ -83,6 +83,22 @@ public enum LedgerUsageReader {
         do {
             let store = try ProjectionStore(path: databasePath, access: .readOnly)
             defer { try? store.close() }
+            return try fromDatabase(store, from: from, to: to)
+        } catch let error as ReconciliationError {
+            throw error
+        } catch {
+            throw ReconciliationError(.storageFailed, "opening the projection \(databasePath) failed: \(error)")
+        }
+    }
+
+    /// Proxied events whose start is in `[from, to)`, from an open projection store.
+    ///
+    /// - Throws: ``ReconciliationError`` `.storageFailed` when it cannot be read, `.outOfRange`
+    ///   when a row's bytes or end time do not fit in Int64.
+    public static func fromDatabase(_ store: ProjectionStore, from: Int64, to: Int64) throws(ReconciliationError)
+        -> [LedgerUsageEvent]
+    {
+        do {
             return try store.read { queries in
                 try queries.proxiedEvents(from: from, to: to).map { row in
                     try LedgerUsageEvent.make(
@@ -94,8 +110,7 @@ public enum LedgerUsageReader {
         } catch let error as ReconciliationError {
             throw error
         } catch {
-            throw ReconciliationError(
-                .storageFailed, "reading proxy_request_logs from \(databasePath) failed: \(error)")
+            throw ReconciliationError(.storageFailed, "reading proxy_request_logs from \(store.path) failed: \(error)")
         }
     }
 

@@ -22,6 +22,8 @@ extension VendorUsageStore {
         /// Window end, UTC µs, exclusive.
         public let to: Int64
         private var store: ProjectionStore?
+        /// `true` when the import opened ``store`` itself and closes it after ``commit(utcOffsetSeconds:)``.
+        private let ownsStore: Bool
         private var staging: VendorPointsImport?
         private var pending: [VendorPoint] = []
         private static let batch = 8_192
@@ -32,9 +34,21 @@ extension VendorUsageStore {
             self.databasePath = databasePath
             self.from = from
             self.to = to
+            self.ownsStore = true
         }
 
-        deinit { try? store?.close() }
+        /// Starts an import into a store the caller opened for writing and closes (one pool per
+        /// file per process, shared with the reads of the same command).
+        public init(source: VendorSource, store: ProjectionStore, from: Int64, to: Int64) {
+            self.source = source
+            self.databasePath = store.path
+            self.from = from
+            self.to = to
+            self.store = store
+            self.ownsStore = false
+        }
+
+        deinit { if ownsStore { try? store?.close() } }
 
         /// Stages `record` when its time is in `[from, to)`; ignores it otherwise.
         ///
@@ -67,8 +81,10 @@ extension VendorUsageStore {
             try flush()
             guard let store, let staging else { return .none }
             defer {
-                try? store.close()
-                self.store = nil
+                if ownsStore {
+                    try? store.close()
+                    self.store = nil
+                }
                 self.staging = nil
             }
             return try storing { try staging.commit(utcOffsetSeconds: utcOffsetSeconds) }
@@ -85,7 +101,7 @@ extension VendorUsageStore {
         /// Opens the projection for writing (refusing a file that is not one) and the import's
         /// temporary table.
         private func openStaging() throws -> VendorPointsImport {
-            let store = try ProjectionStore(path: databasePath)
+            let store = try self.store ?? ProjectionStore(path: databasePath)
             self.store = store
             let staging = try VendorPointsImport(store: store, source: source.rawValue, mergingEnds: source.isPerRequest)
             self.staging = staging

@@ -49,6 +49,23 @@ struct ReconcileCommandTests {
         withExtendedLifetime((within, over)) {}
     }
 
+    @Test("a --db that is not a projection is exit 66 and is left as it was")
+    func foreignDatabaseIsRefused() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: BuiltExecutable.proxyLedger), "build proxy-ledger first")
+        let (scratch, _, log) = try Self.fixture(theirs: 1_005)
+        let other = scratch.file("other.sqlite")
+        let made = try ChildProcess.run(
+            "/usr/bin/env", ["python3", "-c", "import sqlite3; c = sqlite3.connect('\(other)'); c.execute('CREATE TABLE notes (t TEXT)'); c.commit()"])
+        try #require(made.status == 0, "\(made.stderr)")
+        let before = try Data(contentsOf: URL(fileURLWithPath: other))
+        for extra in [[], ["--no-store"]] {
+            let result = try BuiltExecutable.run(["reconcile", "--db", other, "--squid-log", log] + extra)
+            #expect(result.status == 66, "\(result.stderr)")
+            #expect(result.stderr.contains("another application (tables: notes)"), "\(result.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: other)) == before)
+    }
+
     @Test("a malformed line fails with its number unless --skip-bad-lines")
     func badLines() throws {
         try #require(FileManager.default.isExecutableFile(atPath: BuiltExecutable.proxyLedger), "build proxy-ledger first")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct ProxyLedgerCommand: AsyncParsableCommand {
@@ -24,4 +25,41 @@ struct ProxyLedgerCommand: AsyncParsableCommand {
 
     /// The release, printed by `--version`.
     static let version = "0.7.0"
+}
+
+extension ProxyLedgerCommand {
+    /// Parses and runs the command as ArgumentParser's own `main` does, adding a hint when a value
+    /// that starts with `-` (a negative UTC offset such as `-05:00`) was taken for an option.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if let hint = NegativeValueHint.hint(for: arguments, message: fullMessage(for: error)) {
+                printError(fullMessage(for: error))
+                printError(hint)
+                Foundation.exit(exitCode(for: error).rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// The hint for `--option -05:00`: a value that starts with `-` must be attached with `=`.
+enum NegativeValueHint {
+    static func hint(for arguments: [String], message: String) -> String? {
+        guard message.contains("Missing value for") else { return nil }
+        for (option, value) in zip(arguments, arguments.dropFirst())
+        where option.hasPrefix("--") && !option.contains("=") && value.count > 1 && value.hasPrefix("-")
+            && value.dropFirst().first?.isNumber == true
+        {
+            return "hint: a value that starts with '-' must be attached with '=': \(option)=\(value)"
+        }
+        return nil
+    }
 }

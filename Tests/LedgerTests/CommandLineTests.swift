@@ -93,5 +93,13 @@ import TestSupport
         #expect(garbled.status == 64)
         #expect(garbled.stderr.contains("Usage: proxy-ledger summary"))
     }
-}
 
+    @Test func aNegativeValueAfterASpaceGetsAHint() throws {
+        let spaced = try BuiltExecutable.run(["reconcile", "--squid-log", "/dev/null", "--utc-offset", "-05:00"])
+        #expect(spaced.status == 64)
+        #expect(spaced.stderr.contains("Missing value for '--utc-offset <offset>'"))
+        #expect(spaced.stderr.contains("hint: a value that starts with '-' must be attached with '=': --utc-offset=-05:00"))
+        let attached = try BuiltExecutable.run(["reconcile", "--squid-log", "/dev/null", "--utc-offset=-05:00"])
+        #expect(!attached.stderr.contains("Missing value"), "\(attached.stderr)")
+    }
+}

@@ -13,7 +13,7 @@ enum JobsBench {
         let count = Int(ProcessInfo.processInfo.environment["BENCH_JOBS"] ?? "") ?? 10_000
         let ids = (0..<count).map { String(format: "b%010d", $0) }
         let queue = try await queueRates(ids, path: directory + "/jobs-bench.sqlite")
-        // As with the seed rows, the fsync-bound baseline runs on fewer rows (its rate is one
+        // As with the original design's rows, the fsync-bound baseline runs on fewer rows (its rate is one
         // commit per statement whatever the count), so that the whole benchmark stays short.
         let plainCount = min(count, Int(ProcessInfo.processInfo.environment["BENCH_JOBS_PLAIN"] ?? "") ?? 500)
         let plain = try plainRates(Array(ids[..<plainCount]), path: directory + "/jobs-plain.sqlite")

@@ -2,7 +2,7 @@ import Foundation
 import Ledger
 import Projections
 
-// `make bench`: ledger append, rebuild and compression, each beside the seed's way of recording
+// `make bench`: ledger append, rebuild and compression, each beside the original design's way of recording
 // (one SQLite INSERT and commit per request) measured in the same run. Targets: docs/benchmarks.md.
 
 let count = Int(ProcessInfo.processInfo.environment["BENCH_EVENTS"] ?? "") ?? 300_000
@@ -49,19 +49,19 @@ let stream = try ReferenceStream.load(count: count)
 let events = stream.events
 print("events: \(stream.source), \(String(format: "%.0f", Double(stream.jsonl.count) / Double(max(1, events.count)))) B of JSON per event")
 
-let seedCount = min(3_000, events.count)
-let seed = try SeedBaseline.eventsPerSecond(events[..<seedCount], directory: root, wal: false)
-let seedWAL = try SeedBaseline.eventsPerSecond(events[..<seedCount], directory: root, wal: true)
+let originalCount = min(3_000, events.count)
+let original = try OriginalBaseline.eventsPerSecond(events[..<originalCount], directory: root, wal: false)
+let originalWAL = try OriginalBaseline.eventsPerSecond(events[..<originalCount], directory: root, wal: true)
 
 func row(_ label: String, _ rate: Double, target: String) {
     let padded = label.padding(toLength: 58, withPad: " ", startingAt: 0)
-    print(padded + String(format: " %10.0f events/s  %7.1f× seed  %6.1f× seed-WAL   (target %@)",
-        rate, rate / seed, rate / seedWAL, target as NSString))
+    print(padded + String(format: " %10.0f events/s  %7.1f× original  %6.1f× original-WAL   (target %@)",
+        rate, rate / original, rate / originalWAL, target as NSString))
 }
-print("seed      INSERT + commit per request, synchronous=FULL".padding(toLength: 58, withPad: " ", startingAt: 0)
-    + String(format: " %10.0f events/s  (rollback journal, as the seed ran)", seed))
-print("seed-WAL  the same in WAL mode".padding(toLength: 58, withPad: " ", startingAt: 0)
-    + String(format: " %10.0f events/s", seedWAL))
+print("original      INSERT + commit per request, synchronous=FULL".padding(toLength: 58, withPad: " ", startingAt: 0)
+    + String(format: " %10.0f events/s  (rollback journal, as the original design ran)", original))
+print("original-WAL  the same in WAL mode".padding(toLength: 58, withPad: " ", startingAt: 0)
+    + String(format: " %10.0f events/s", originalWAL))
 
 /// Appends `events` from `producers` tasks, `batch` events per append call.
 func appendRate(producers: Int, batch: Int, fsync: FsyncPolicy, events: ArraySlice<ProxyRequestEvent>, name: String) async throws -> (Double, String) {
@@ -102,7 +102,7 @@ row("append  1 producer, 1 event per call, fsync always", oneAlways, target: "�
 let (manyInterval, _) = try await appendRate(producers: 256, batch: 1, fsync: .interval(milliseconds: 100), events: small, name: "many-interval")
 row("append  256 producers, 1 event per call, fsync interval", manyInterval, target: "—")
 let (manyAlways, manyAlwaysLedger) = try await appendRate(producers: 256, batch: 1, fsync: .always, events: small, name: "many-always")
-row("append  256 producers, 1 event per call, fsync always", manyAlways, target: "≥ 100× seed")
+row("append  256 producers, 1 event per call, fsync always", manyAlways, target: "≥ 100× original")
 let groups = try LedgerVerifier.verify(directory: manyAlwaysLedger)
 print(String(format: "        group commit: %.1f events per frame (one fsync each)", Double(groups.events) / Double(groups.frames)))
 }

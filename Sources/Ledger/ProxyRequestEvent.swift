@@ -2,7 +2,7 @@ import Foundation
 
 /// One proxied operation, as recorded in the ledger (event schema v1, `docs/events.md`).
 ///
-/// Field names follow the seed's `proxy_request_logs` columns. Byte counts are bytes on the wire to
+/// Field names follow the original design's `proxy_request_logs` columns. Byte counts are bytes on the wire to
 /// (`requestBytes`) and from (`responseBytes`) the gateway. Times are UTC microseconds since the Unix
 /// epoch. Fields this schema version does not know are kept in ``extra`` and written back on export.
 public struct ProxyRequestEvent: Sendable, Hashable {
@@ -28,7 +28,7 @@ public struct ProxyRequestEvent: Sendable, Hashable {
     public var requestBytes: Int64?
     /// Bytes received from the gateway, or `nil` when unknown.
     public var responseBytes: Int64?
-    /// The seed's column: the measured total when ``bytesMeasured``, else an estimate (bytes).
+    /// The original design's column: the measured total when ``bytesMeasured``, else an estimate (bytes).
     public var estimatedBytes: Int64?
     /// `true` when ``requestBytes`` and ``responseBytes`` were counted on the wire.
     public var bytesMeasured: Bool

@@ -11,7 +11,7 @@ public struct AttemptUsage: Sendable, Hashable {
     public var requestBytes: Int64
     /// Bytes received from the gateway, summed; NULL counts add 0.
     public var responseBytes: Int64
-    /// `estimated_bytes` summed (the seed's estimate, or the metered total).
+    /// `estimated_bytes` summed (the original design's estimate, or the metered total).
     public var estimatedBytes: Int64
     /// The `error_type` of the attempt's failed event, if any.
     public var errorType: String?

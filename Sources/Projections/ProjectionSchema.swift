@@ -6,7 +6,7 @@ import GRDB
 /// - `proxy_request_logs`: one row per distinct `event_id`. Since `v4`: `event_id` as its 16
 ///   bytes, the instant as `timestamp_us` (UTC µs since the Unix epoch, indexed), component,
 ///   operation and error type as ids of `projection_labels`; the view
-///   `proxy_request_logs_readable` shows the seed's columns as text (`timestamp` and `created_at`
+///   `proxy_request_logs_readable` shows the original design's columns as text (`timestamp` and `created_at`
 ///   as RFC 3339 UTC with six fraction digits). Booleans are 0/1, byte counts are bytes,
 ///   `duration_ms` is milliseconds.
 /// - `projection_labels` (since `v4`): the label dictionary.

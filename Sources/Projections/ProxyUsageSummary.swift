@@ -1,7 +1,7 @@
 import Foundation
 import Ledger
 
-/// Usage totals over `proxy_request_logs`: the seed's summary, computed by
+/// Usage totals over `proxy_request_logs`: the original design's summary, computed by
 /// ``ProjectionStore/summary(since:)``.
 ///
 /// Encodes as JSON with snake_case keys (`total_requests`, `success_rate`, `bandwidth_bytes`,
@@ -38,7 +38,7 @@ public struct ProxyUsageSummary: Sendable, Hashable, Codable {
         totalRequests == 0 ? 0 : Double(successfulRequests) / Double(totalRequests)
     }
 
-    /// ``successRate`` as a percentage in 0…100, as the seed reported it.
+    /// ``successRate`` as a percentage in 0…100, as the original design reported it.
     public var successPercentage: Double { successRate * 100 }
 
     private enum CodingKeys: String, CodingKey {

@@ -16,7 +16,7 @@ public struct WorkerConcurrency: Sendable, Hashable, CustomStringConvertible {
 
     private init(limit: Int?) { self.limit = limit }
 
-    /// The seed's rule: with the proxy enabled, at most ``ProxyService/maxConcurrency`` jobs at
+    /// The original design's rule: with the proxy enabled, at most ``ProxyService/maxConcurrency`` jobs at
     /// once (`0` = unbounded, `PROXY_MAX_CONCURRENCY`); with the proxy disabled, one at a time.
     public init(proxyService: ProxyService) {
         if !proxyService.isEnabled {
@@ -88,7 +88,7 @@ public struct BaseWorker<Job: Sendable, Output: Sendable>: Sendable {
         self.operation = operation
     }
 
-    /// Creates a worker bounded by the seed's rule for `proxyService` (see
+    /// Creates a worker bounded by the original design's rule for `proxyService` (see
     /// ``WorkerConcurrency/init(proxyService:)``).
     public init(
         proxyService: ProxyService, logger: Logger,

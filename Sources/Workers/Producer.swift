@@ -55,7 +55,7 @@ public struct ProducerConfiguration: Sendable {
     /// The in-process metering proxy. When set and the route is enabled, every operation gets a
     /// one-time token and yt-dlp is pointed at the meter, which adds the real gateway credentials
     /// upstream and counts the bytes on the wire (`bytes_measured=true`). Without a meter (the
-    /// seed's way) yt-dlp gets the gateway URL itself, password included, and the bytes are not
+    /// original design's way) yt-dlp gets the gateway URL itself, password included, and the bytes are not
     /// measured: production workers must set a meter. Either URL reaches yt-dlp only through the
     /// options file.
     public var meter: MeteringProxy?

@@ -2,7 +2,7 @@ import Ledger
 
 /// Counts failures by `error_type` across all jobs of a worker process (actor state, not globals).
 ///
-/// The seed kept these as module globals; here every producer gets the same actor. With the
+/// The original design kept these as module globals; here every producer gets the same actor. With the
 /// proxy off, each producer's ``RequestPacer`` reads them: recent `rate_limited` and `bot_check`
 /// failures lengthen the pause between yt-dlp runs.
 public actor RateLimitCounters {

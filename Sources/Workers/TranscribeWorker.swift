@@ -2,7 +2,7 @@ import Foundation
 import Ledger
 import ProxyGateway
 
-/// One subtitle download job (the seed's transcription job).
+/// One subtitle download job (the original design's transcription job).
 public struct TranscriptionJob: Sendable, Hashable {
     /// The YouTube video id; also the output file stem (`DIR/<id>.en.json3`).
     public var videoID: String
@@ -38,7 +38,7 @@ public struct TranscriptionResult: Sendable {
 /// -o DIR/%(id)s.%(ext)s SOURCE [--config-locations FILE]`; with the route enabled, FILE is a
 /// private options file holding `--proxy URL` (see ``ProducerConfiguration/optionsFolder``).
 /// yt-dlp's sleep options stay at their defaults (with the proxy off, ``RequestPacer`` spaces the
-/// runs). Without a metering proxy the event's `estimated_bytes` is the seed's estimate: the
+/// runs). Without a metering proxy the event's `estimated_bytes` is the original design's estimate: the
 /// size of the subtitle file(s) this run wrote (not wire bytes; `bytes_measured` is `false`).
 public struct TranscribeWorker: Sendable {
     /// The event `component`.

@@ -36,14 +36,14 @@ import TestSupport
         #expect(indexColumns.contains { $0.1 == ["event_id"] && $0.2 })
     }
 
-    @Test func requestLogColumnsMatchTheSeedPlusLedgerFields() throws {
+    @Test func requestLogColumnsMatchTheOriginalPlusLedgerFields() throws {
         let directory = try TemporaryDirectory()
         let store = try ProjectionStore(path: directory.file("p.sqlite"))
-        // The readable view keeps the seed's columns; the table stores labels as ids (v4).
+        // The readable view keeps the original design's columns; the table stores labels as ids (v4).
         let columns = try store.databasePool.read { db in try db.columns(in: ProjectionSchema.readableView).map(\.name) }
         let stored = try store.databasePool.read { db in try db.columns(in: "proxy_request_logs").map(\.name) }
         #expect(stored.contains("component_id") && stored.contains("error_type_id") && !stored.contains("timestamp"))
-        let seed = [
+        let original = [
             "id", "timestamp", "component", "operation", "video_id", "channel_name", "job_id", "correlation_id",
             "success", "error_type", "estimated_bytes", "duration_ms", "created_at",
         ]
@@ -51,7 +51,7 @@ import TestSupport
             "event_id", "timestamp_us", "request_bytes", "response_bytes", "http_status", "bytes_measured",
             "proxied", "attempt", "ledger_partition", "ledger_sequence", "schema_version",
         ]
-        #expect(Set(columns) == Set(seed + added))
+        #expect(Set(columns) == Set(original + added))
         let rollup = try store.databasePool.read { db in try db.primaryKey("proxy_usage_hourly").columns }
         #expect(rollup == ["hour", "component", "operation", "success", "error_type", "proxied"])
         let byKey = try store.databasePool.read { db in try db.primaryKey("proxy_usage_hourly_by_key").columns }

@@ -2,16 +2,16 @@ import Foundation
 import GRDB
 import Ledger
 
-/// The seed's way of recording: one SQLite INSERT and commit per request into an indexed
+/// The original design's way of recording: one SQLite INSERT and commit per request into an indexed
 /// `proxy_request_logs` table with `synchronous=FULL` — the baseline every ratio is measured against.
 ///
-/// `wal: false` is the seed as it ran (SQLite's default rollback journal, as Python's sqlite3 uses);
+/// `wal: false` is the original design as it ran (SQLite's default rollback journal, as Python's sqlite3 uses);
 /// `wal: true` is a kinder variant of it, printed beside it.
-enum SeedBaseline {
+enum OriginalBaseline {
     static func eventsPerSecond(_ events: ArraySlice<ProxyRequestEvent>, directory: String, wal: Bool) throws -> Double {
         var configuration = Configuration()
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        let path = directory + (wal ? "/seed-wal.sqlite" : "/seed.sqlite")
+        let path = directory + (wal ? "/original-wal.sqlite" : "/original.sqlite")
         let queue: any DatabaseWriter =
             wal ? try DatabasePool(path: path, configuration: configuration) : try DatabaseQueue(path: path, configuration: configuration)
         try queue.write { db in

@@ -191,12 +191,12 @@ let package = Package(
         .testTarget(
             name: "ProxyGatewayTests",
             dependencies: [
-                "ProxyGateway", "TestSupport",
+                "ProxyGateway", "ProxyLab", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Ledger", "TestSupport"]),
-        .testTarget(name: "WorkersTests", dependencies: ["Workers", "ProxyGateway", "Ledger", "TestSupport"]),
+        .testTarget(name: "WorkersTests", dependencies: ["Workers", "ProxyGateway", "Ledger", "ProxyLab", "TestSupport"]),
         .testTarget(
             name: "RuntimeTests",
             dependencies: ["Runtime", "Jobs", "Ledger", "Projections", "ProxyGateway", "Workers", "ProxyLab", "TestSupport"]

@@ -5,6 +5,7 @@ import MainJob
 import Projections
 import Testing
 import TestSupport
+import ProxyLab
 
 /// The main job end to end on the real lab, as `proxy-ledger demo` runs it.
 @Suite(.serialized) struct MainJobTests {

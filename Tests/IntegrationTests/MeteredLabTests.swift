@@ -4,6 +4,7 @@ import Logging
 import MainJob
 import Testing
 import TestSupport
+import ProxyLab
 
 /// Issue 3 acceptance on the real lab: bytes counted by the metering proxy agree with what the
 /// gateway (Squid) logged, over plain HTTP and over CONNECT tunnels, and secrets stay secret.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import TestSupport
+import ProxyLab
 
 @testable import ProxyGateway
 

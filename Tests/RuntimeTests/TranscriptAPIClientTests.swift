@@ -4,6 +4,7 @@ import ProxyGateway
 import Runtime
 import Testing
 import TestSupport
+import ProxyLab
 
 #if canImport(Glibc)
     import Glibc

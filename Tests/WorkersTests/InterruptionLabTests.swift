@@ -4,6 +4,7 @@ import Logging
 import ProxyGateway
 import TestSupport
 import Testing
+import ProxyLab
 
 @testable import Workers
 

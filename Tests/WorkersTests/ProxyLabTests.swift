@@ -2,6 +2,7 @@ import Foundation
 import ProxyGateway
 import TestSupport
 import Testing
+import ProxyLab
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

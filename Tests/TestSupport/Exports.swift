@@ -1,2 +1,0 @@
-// Tests that use the lab get ProxyLab through TestSupport.
-@_exported import ProxyLab

@@ -51,6 +51,14 @@ public struct ProjectionQueries {
         public var name: String
         public var requests: Int64
         public var estimatedBytes: Int64
+        /// The start of the first UTC hour with one of its events in the range, UTC µs.
+        public var firstHour: Int64
+    }
+
+    /// What a job was for: the video or channel of its events.
+    public struct JobSubject: Sendable, Hashable {
+        public var videoID: String?
+        public var channelName: String?
     }
 
     /// The newest event's start, or `nil` when no event is projected (served by the index).
@@ -127,7 +135,7 @@ public struct ProjectionQueries {
         if fromRollups, firstWhole < endWhole {
             parts.append(
                 """
-                SELECT name AS name, requests AS requests, estimated_bytes AS bytes FROM proxy_usage_hourly_by_key
+                SELECT name AS name, requests AS requests, estimated_bytes AS bytes, hour_us AS hour FROM proxy_usage_hourly_by_key
                 WHERE kind = ? AND hour_us >= ? AND hour_us < ?
                 """)
             arguments += [kind.rawValue, firstWhole, endWhole]
@@ -136,7 +144,8 @@ public struct ProjectionQueries {
         for (start, end) in pieces {
             parts.append(
                 """
-                SELECT \(kind.column) AS name, 1 AS requests, COALESCE(estimated_bytes, 0) AS bytes FROM proxy_request_logs
+                SELECT \(kind.column) AS name, 1 AS requests, COALESCE(estimated_bytes, 0) AS bytes,
+                    \(ProjectionSchema.hourFloor("timestamp_us")) AS hour FROM proxy_request_logs
                 WHERE timestamp_us >= ? AND timestamp_us < ? AND proxied = 1 AND \(kind.column) IS NOT NULL
                 """)
             arguments += [start, end]
@@ -145,12 +154,32 @@ public struct ProjectionQueries {
         return try Row.fetchAll(
             db,
             sql: """
-                SELECT \(ProjectionSchema.identifierText("name")) AS shown, SUM(requests), SUM(bytes) AS total
+                SELECT \(ProjectionSchema.identifierText("name")) AS shown, SUM(requests), SUM(bytes) AS total, MIN(hour)
                 FROM (\(parts.joined(separator: " UNION ALL ")))
                 GROUP BY name ORDER BY total DESC, shown ASC LIMIT ?
                 """,
             arguments: arguments
-        ).map { KeyUsage(name: $0[0], requests: $0[1], estimatedBytes: $0[2]) }
+        ).map { KeyUsage(name: $0[0], requests: $0[1], estimatedBytes: $0[2], firstHour: $0[3]) }
+    }
+
+    /// The video or channel of `job`'s events in the UTC hour starting at `hour` (where
+    /// ``topKeys(_:from:to:count:fromRollups:)`` first saw it; the index serves that hour).
+    ///
+    /// - Parameters:
+    ///   - job: The job id as text.
+    ///   - hour: A ``KeyUsage/firstHour``.
+    /// - Returns: `nil` when none of those events names a video or channel.
+    public func subject(ofJob job: String, inHour hour: Int64) throws -> JobSubject? {
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT video_id, channel_name FROM proxy_request_logs
+                WHERE timestamp_us >= ? AND timestamp_us < ? AND job_id = ?
+                    AND (video_id IS NOT NULL OR channel_name IS NOT NULL)
+                ORDER BY timestamp_us LIMIT 1
+                """,
+            arguments: [hour, hour + LedgerTimestamp.microsecondsPerHour, TextEncoding.storedIdentifier(job)])
+        return row.map { JobSubject(videoID: $0[0], channelName: $0[1]) }
     }
 }
 

@@ -46,6 +46,8 @@ enum CSVReportRenderer {
             ("success_rate", totals.successRate.map { DecimalText.fixed($0, places: 4) } ?? ""),
             ("usage_\(cost)", ReportText.money(totals.usageCost)),
             ("plan_fee_\(cost)", ReportText.money(totals.planFee)),
+            ("successful_transcripts", String(totals.successfulTranscripts)),
+            ("\(cost)_per_transcript", totals.costPerTranscript.map { DecimalText.fixed($0, places: 6) } ?? ""),
         ]
         for (name, value) in totalValues { row(["section": "totals", "name": name, "value": value]) }
         for line in report.daily {
@@ -75,7 +77,7 @@ enum CSVReportRenderer {
             for line in lines {
                 row([
                     "section": section, "name": line.name, "requests": String(line.requests),
-                    "bytes_total": String(line.bytesTotal),
+                    "bytes_total": String(line.bytesTotal), "value": line.subject ?? "",
                 ])
             }
         }
@@ -124,6 +126,7 @@ enum CSVReportRenderer {
             ])
         }
         for note in report.notes { row(["section": "note", "value": note]) }
+        for line in report.method { row(["section": "method", "value": line]) }
         return rows.map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 

@@ -47,14 +47,19 @@ public struct FinanceReport: Sendable {
     public var topVideos: [TopLine]
     /// Usage and cost per rate card version in effect during the period.
     public var priceSegments: [PriceSegmentLine]
+    /// The rate card versions in effect during the period, by `effective_from`: their tiers,
+    /// plan fee and included units (a second version is a price change inside the period).
+    public var rateCards: [RateCard] = []
     /// Quota use, forecast and alerts.
     public var budget: BudgetStatus
     /// Ours against the vendor's bytes per day, when vendor figures were imported.
     public var reconciliation: ReconciliationSection?
     /// Whether each column of rounded line items adds up to its rounded total.
     public var roundingChecks: [RoundingCheck]
-    /// Caveats and explanations, in print order.
+    /// Caveats a reader of the figures needs, in print order.
     public var notes: [String]
+    /// How the figures were computed (units, rounding, sources): printed as a footnote.
+    public var method: [String] = []
 }
 
 /// Whether a period is over.
@@ -91,6 +96,13 @@ public struct ReportTotals: Sendable, Hashable {
     public var cost: Decimal
     /// The usage cost of failed requests, unrounded.
     public var wastedCost: Decimal
+    /// Proxied `subtitle-download` requests that succeeded: the transcripts the cost bought.
+    public var successfulTranscripts: Int64 = 0
+
+    /// ``cost`` (plan fee included) ÷ ``successfulTranscripts``, unrounded; `nil` without one.
+    public var costPerTranscript: Decimal? {
+        successfulTranscripts == 0 ? nil : cost / Decimal(successfulTranscripts)
+    }
 
     /// ``cost`` rounded once (half away from zero, 2 places).
     public var costRounded: Decimal { DecimalText.rounded(cost) }
@@ -138,6 +150,8 @@ public struct TopLine: Sendable, Hashable {
     public var requests: Int64
     /// Billed bytes in this line.
     public var bytesTotal: Int64
+    /// For a job: what it was for, `video ID` or `channel NAME` (from its events); else `nil`.
+    public var subject: String? = nil
 }
 
 /// Usage priced by one rate card version.

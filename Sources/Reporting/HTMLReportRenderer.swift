@@ -9,7 +9,6 @@ enum HTMLReportRenderer {
     static func render(_ report: FinanceReport) -> String {
         let totals = report.totals
         let currency = HTMLText.escape(report.currency)
-        let unit = report.unit.rawValue
         let zone = HTMLText.escape(report.period.timeZone.identifier)
         func e(_ text: String) -> String { HTMLText.escape(text) }
         func time(_ value: LedgerTimestamp) -> String { e(ReportText.instant(value, report)) }
@@ -34,22 +33,10 @@ enum HTMLReportRenderer {
             <section id="totals"><h2>Totals</h2><table class="kv">
 
             """
-        let rows: [(String, String, String)] = [
-            ("requests", "Requests", DecimalText.grouped(totals.requests)),
-            ("success-rate", "Success rate", ReportText.successRate(totals)),
-            ("bytes-up", "Bytes up", DecimalText.grouped(totals.bytesUp)),
-            ("bytes-down", "Bytes down", DecimalText.grouped(totals.bytesDown)),
-            ("bytes-total", "Bytes total", DecimalText.grouped(totals.bytesTotal)),
-            ("billed-units", "Billed \(unit)", ReportText.units(totals.billedUnits)),
-            ("usage-cost", "Usage cost (\(report.currency))", ReportText.money(totals.usageCost)),
-            ("plan-fee", "Plan fee (\(report.currency))", ReportText.money(totals.planFee)),
-            ("cost", "Cost (\(report.currency))", ReportText.money(totals.cost)),
-            ("wasted-cost", "Wasted on failed requests (\(report.currency))", ReportText.money(totals.wastedCost)),
-        ]
-        for (id, label, value) in rows {
-            html += "<tr id=\"total-\(id)\"><th>\(e(label))</th><td>\(e(value))</td></tr>\n"
+        for row in ReportSections.totals(report) {
+            html += "<tr id=\"total-\(row.id)\"><th>\(e(row.label))</th><td>\(e(row.value))</td></tr>\n"
         }
-        html += "</table></section>\n" + budgetSection(report)
+        html += "</table></section>\n" + budgetSection(report) + rateCardSection(report)
         let dailyBytes = report.daily.map {
             SVGCharts.Bar(
                 label: $0.day.date, value: $0.bytesTotal,
@@ -72,16 +59,7 @@ enum HTMLReportRenderer {
             dailyCost, id: "chart-daily-cost", caption: "Cost per local day",
             axisLabel: "\(ReportText.money(maxCost)) \(report.currency)")
         html += "<figcaption>Usage cost per local day (\(currency))</figcaption></figure>\n"
-        html +=
-            "<table><thead><tr><th>Date</th><th>Hours</th><th>Requests</th><th>Bytes total</th><th>Cost (\(currency))</th></tr></thead><tbody>\n"
-        for line in report.daily {
-            html +=
-                "<tr\(line.future ? " class=\"future\"" : "")><td>\(line.day.date)</td><td>\(DecimalText.fixed(line.day.hours, places: 2))</td>"
-                + "<td>\(DecimalText.grouped(line.requests))</td><td>\(DecimalText.grouped(line.bytesTotal))</td><td>\(ReportText.money(line.cost))</td></tr>\n"
-        }
-        html +=
-            "</tbody><tfoot><tr><th>Usage total</th><td></td><td>\(DecimalText.grouped(totals.requests))</td>"
-            + "<td>\(DecimalText.grouped(totals.bytesTotal))</td><td>\(ReportText.money(totals.usageCost))</td></tr></tfoot></table></section>\n"
+        html += dailyTable(report)
         let shares = report.byComponent.filter { $0.name != "unallocated" }.map {
             (name: $0.name, value: $0.bytesTotal)
         }
@@ -103,7 +81,7 @@ enum HTMLReportRenderer {
                 "<section id=\"\(id)\"><h2>\(title) by bytes</h2><table><thead><tr><th>Name</th><th>Requests</th><th>Bytes total</th></tr></thead><tbody>\n"
             for line in lines {
                 html +=
-                    "<tr><td>\(e(line.name))</td><td>\(DecimalText.grouped(line.requests))</td><td>\(DecimalText.grouped(line.bytesTotal))</td></tr>\n"
+                    "<tr><td>\(e(ReportSections.topName(line)))</td><td>\(DecimalText.grouped(line.requests))</td><td>\(DecimalText.grouped(line.bytesTotal))</td></tr>\n"
             }
             html += "</tbody></table></section>\n"
         }
@@ -120,7 +98,8 @@ enum HTMLReportRenderer {
         }
         html +=
             "<section id=\"notes\"><h2>Notes</h2><ul>\n" + report.notes.map { "<li>\(e($0))</li>\n" }.joined()
-            + "</ul></section>\n"
+            + "</ul></section>\n<footer id=\"method\"><h2>Method</h2><ul>\n"
+            + report.method.map { "<li>\(e($0))</li>\n" }.joined() + "</ul></footer>\n"
         return html + "</body>\n</html>\n"
     }
 
@@ -143,6 +122,35 @@ enum HTMLReportRenderer {
             </table><p>\(flags.isEmpty ? "No quota alerts." : flags.joined(separator: " "))</p></section>
 
             """
+    }
+
+    private static func rateCardSection(_ report: FinanceReport) -> String {
+        var html = "<section id=\"rate-card\"><h2>Rate card</h2>\n"
+        for card in ReportSections.rateCards(report) {
+            html += "<p><strong>\(HTMLText.escape(card.title)):</strong> \(HTMLText.escape(card.terms)).</p>\n"
+            html += "<table class=\"kv\"><thead><tr><th>Tier</th><th>Price</th></tr></thead><tbody>\n"
+            html += card.tiers.map { "<tr><td>\(HTMLText.escape($0.bound))</td><td>\(HTMLText.escape($0.price))</td></tr>\n" }.joined()
+            html += "</tbody></table>\n"
+        }
+        return html + "</section>\n"
+    }
+
+    /// The daily table; the hours column only when a day is not 24 hours long.
+    private static func dailyTable(_ report: FinanceReport) -> String {
+        let hours = ReportSections.showsHours(report)
+        let totals = report.totals
+        var html =
+            "<table><thead><tr><th>Date</th>\(hours ? "<th>Hours</th>" : "")<th>Requests</th><th>Bytes total</th>"
+            + "<th>Cost (\(HTMLText.escape(report.currency)))</th></tr></thead><tbody>\n"
+        for line in report.daily {
+            html +=
+                "<tr\(line.future ? " class=\"future\"" : "")><td>\(line.day.date)</td>"
+                + (hours ? "<td>\(DecimalText.fixed(line.day.hours, places: 2))</td>" : "")
+                + "<td>\(DecimalText.grouped(line.requests))</td><td>\(DecimalText.grouped(line.bytesTotal))</td><td>\(ReportText.money(line.cost))</td></tr>\n"
+        }
+        return html
+            + "</tbody><tfoot><tr><th>Usage total</th>\(hours ? "<td></td>" : "")<td>\(DecimalText.grouped(totals.requests))</td>"
+            + "<td>\(DecimalText.grouped(totals.bytesTotal))</td><td>\(ReportText.money(totals.usageCost))</td></tr></tfoot></table></section>\n"
     }
 
     private static func breakdownTable(_ lines: [BreakdownLine], totals: ReportTotals, currency: String) -> String {
@@ -175,6 +183,7 @@ enum HTMLReportRenderer {
         .chart{max-width:100%;height:auto}.bar{fill:#2b5797}.bar.future{fill:#ccc}.share{fill:#2b5797}
         .axis{stroke:#333;stroke-width:1}.axis-label,.tick,.share-label{font-size:11px;fill:#333}
         figure{margin:1rem 0}figcaption{font-size:.9rem;color:#444}
+        footer#method{font-size:.85rem;color:#444;border-top:1px solid #999;margin-top:2rem}footer#method h2{font-size:1rem;border:0}
         @media print{body{margin:0;max-width:none;font-size:10pt}section,table,figure{break-inside:avoid}
         .bar,.share{fill:#000}.bar.future{fill:#bbb}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
         """

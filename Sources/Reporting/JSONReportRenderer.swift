@@ -37,6 +37,8 @@ enum JSONReportRenderer {
             ("cost", money(totals.cost)),
             ("cost_exact", exact(totals.cost)),
             ("wasted_cost", money(totals.wastedCost)),
+            ("successful_transcripts", .integer(totals.successfulTranscripts)),
+            ("cost_per_transcript", .optional(totals.costPerTranscript.map { DecimalText.fixed($0, places: 6) })),
         ])
         let daily: [JSONNode] = report.daily.map { line in
             .object([
@@ -65,10 +67,11 @@ enum JSONReportRenderer {
         func top(_ lines: [TopLine], key: String) -> JSONNode {
             .array(
                 lines.map { line in
-                    .object([
-                        (key, .string(line.name)), ("requests", .integer(line.requests)),
-                        ("bytes_total", .integer(line.bytesTotal)),
-                    ])
+                    .object(
+                        [
+                            (key, .string(line.name)), ("requests", .integer(line.requests)),
+                            ("bytes_total", .integer(line.bytesTotal)),
+                        ] + (key == "job_id" ? [("subject", .optional(line.subject))] : []))
                 })
         }
         let segments: [JSONNode] = report.priceSegments.map { segment in
@@ -77,6 +80,22 @@ enum JSONReportRenderer {
                 ("end", instant(segment.end)), ("bytes_total", .integer(segment.bytesTotal)),
                 ("billed_units", exact(segment.billedUnits)), ("cost", money(segment.cost)),
                 ("cost_exact", exact(segment.cost)),
+            ])
+        }
+        let rateCards: [JSONNode] = report.rateCards.map { card in
+            .object([
+                ("effective_from", instant(card.effectiveFrom)), ("plan_fee", .optional(card.planFee.map(ReportText.money))),
+                ("included_units", exact(card.includedUnits)), ("pricing_model", .string(card.model.rawValue)),
+                (
+                    "tiers",
+                    .array(
+                        card.tiers.map { tier in
+                            .object([
+                                ("up_to_units", .optional(tier.upToUnits.map(DecimalText.exact))),
+                                ("unit_price", exact(tier.unitPrice)),
+                            ])
+                        })
+                ),
             ])
         }
         let budget = report.budget
@@ -139,10 +158,12 @@ enum JSONReportRenderer {
             ("top_channels", top(report.topChannels, key: "channel_name")),
             ("top_videos", top(report.topVideos, key: "video_id")),
             ("price_segments", .array(segments)),
+            ("rate_cards", .array(rateCards)),
             ("budget", budgetNode),
             ("reconciliation", reconciliation),
             ("rounding_checks", .array(checks)),
             ("notes", .array(report.notes.map(JSONNode.string))),
+            ("method", .array(report.method.map(JSONNode.string))),
         ]).rendered()
     }
 }

@@ -57,6 +57,9 @@ public struct ReportRequest: Sendable {
 /// let html = ReportRenderer.render(report, as: .html)
 /// ```
 public enum ReportBuilder {
+    /// The operation whose successes are transcripts (`cost per successful transcript`).
+    static let transcriptOperation = "subtitle-download"
+
     /// Builds the report.
     ///
     /// - Parameters:
@@ -67,59 +70,119 @@ public enum ReportBuilder {
     ///   when part of the period has no rate card version.
     public static func build(store: ProjectionStore, request: ReportRequest) throws -> FinanceReport {
         let period = request.period
-        let days = period.localDays()
-        let (lastEvent, vendorDays, snapshot, asOf, cutoff) = try ReportError.wrapping(
-            .databaseReadFailed, "reading the projection \(store.path) failed"
-        ) {
-            try store.read { queries in
-                let lastEvent = try queries.newestEventTime()
-                let asOf = request.asOf?.microseconds ?? (lastEvent.map { $0 + 1 } ?? period.start.microseconds)
-                let cutoff = min(period.end.microseconds, max(period.start.microseconds, asOf))
-                let vendorDays = try VendorUsage.read(queries)
-                var boundaries = days.map(\.start.microseconds)
-                boundaries += request.schedule.cards.map(\.effectiveFrom.microseconds)
-                for day in vendorDays ?? [] {
-                    boundaries += [day.start, day.end]
-                }
-                let snapshot = try UsageReader.read(
-                    queries, start: period.start.microseconds, cutoff: cutoff, boundaries: boundaries,
-                    topCount: request.topCount, source: request.usageSource)
-                return (lastEvent, vendorDays, snapshot, asOf, cutoff)
-            }
-        }
+        let read = try readProjection(store, request: request)
         let engine = CostEngine(schedule: request.schedule)
-        let slices = snapshot.slices
+        let slices = read.snapshot.slices
         try checkSumsFit(slices)
         let totalBytes = slices.reduce(Int64(0)) { $0 + $1.sums.bytesTotal }
         let costs = try engine.costs(of: slices, totalBytes: Decimal(totalBytes))
         let startCard = try engine.card(at: period.start.microseconds)
         let unit = request.schedule.unit
+        let priced = Array(zip(slices, costs))
+        let totals = makeTotals(
+            priced, unproxied: read.snapshot.unproxied.requests, unit: unit,
+            planFee: period.isBillingPeriod ? startCard.planFee ?? 0 : 0)
+        let daily = makeDaily(priced, period: period, cutoff: read.cutoff, unit: unit)
+        let unallocated = BreakdownLine(
+            name: "unallocated", requests: 0, bytesTotal: 0, cost: totals.planFee, wastedCost: 0)
+        let byComponent = breakdown(priced) { $0.component } + [unallocated]
+        let byOperation = breakdown(priced) { $0.operation } + [unallocated]
+        let byErrorType =
+            breakdown(priced) { $0.success ? "(success)" : ($0.errorType.isEmpty ? "(unspecified)" : $0.errorType) }
+            + [unallocated]
+        let status: PeriodStatus = read.asOf >= period.end.microseconds ? .closed : .provisional
+        let budget = try BudgetForecast.make(
+            engine: engine, slices: slices, totals: totals, quota: startCard.includedUnits, unit: unit,
+            period: period, cutoff: read.cutoff, status: status)
+        var report = FinanceReport(
+            provider: startCard.provider, plan: startCard.plan, currency: request.schedule.currency, unit: unit,
+            model: startCard.model, period: period, asOf: LedgerTimestamp(microseconds: read.asOf),
+            dataThrough: read.lastEvent.map { LedgerTimestamp(microseconds: $0) }, status: status, totals: totals,
+            daily: daily, byComponent: byComponent, byOperation: byOperation, byErrorType: byErrorType,
+            topJobs: top(read.snapshot.topJobs, totals: totals), topChannels: top(read.snapshot.topChannels, totals: totals),
+            topVideos: top(read.snapshot.topVideos, totals: totals),
+            priceSegments: priceSegments(priced, schedule: request.schedule, period: period, cutoff: read.cutoff),
+            budget: budget,
+            reconciliation: read.vendorDays.map { reconciliationSection($0, slices: slices, request: request, cutoff: read.cutoff) },
+            roundingChecks: [], notes: [])
+        report.roundingChecks = [
+            check("daily", daily.map(\.cost), total: totals.usageCost),
+            check("by_component", byComponent.map(\.cost), total: totals.cost),
+            check("by_operation", byOperation.map(\.cost), total: totals.cost),
+            check("by_error_type", byErrorType.map(\.cost), total: totals.cost),
+        ]
+        report.rateCards = cardsInEffect(request.schedule, period: period)
+        report.notes = ReportNotes.make(for: report)
+        report.method = ReportNotes.method(for: report)
+        return report
+    }
 
+    /// What one read transaction gives: the newest event, the as-of instant and the counted
+    /// range's end (`cutoff`), the vendor days and the usage.
+    private struct ProjectionRead {
+        var lastEvent: Int64?
+        var asOf: Int64
+        var cutoff: Int64
+        var vendorDays: [VendorDay]?
+        var snapshot: UsageSnapshot
+    }
+
+    /// Reads everything the report needs from one consistent snapshot.
+    private static func readProjection(_ store: ProjectionStore, request: ReportRequest) throws -> ProjectionRead {
+        let period = request.period
+        return try ReportError.wrapping(.databaseReadFailed, "reading the projection \(store.path) failed") {
+            try store.read { queries in
+                let lastEvent = try queries.newestEventTime()
+                let asOf = request.asOf?.microseconds ?? (lastEvent.map { $0 + 1 } ?? period.start.microseconds)
+                let cutoff = min(period.end.microseconds, max(period.start.microseconds, asOf))
+                let vendorDays = try VendorUsage.read(queries)
+                let boundaries =
+                    period.localDays().map(\.start.microseconds) + request.schedule.cards.map(\.effectiveFrom.microseconds)
+                    + (vendorDays ?? []).flatMap { [$0.start, $0.end] }
+                let snapshot = try UsageReader.read(
+                    queries, start: period.start.microseconds, cutoff: cutoff, boundaries: boundaries,
+                    topCount: request.topCount, source: request.usageSource)
+                return ProjectionRead(
+                    lastEvent: lastEvent, asOf: asOf, cutoff: cutoff, vendorDays: vendorDays, snapshot: snapshot)
+            }
+        }
+    }
+
+    private static func makeTotals(
+        _ priced: [(UsageSlice, Decimal)], unproxied: Int64, unit: BillingUnit, planFee: Decimal
+    ) -> ReportTotals {
+        let totalBytes = priced.reduce(Int64(0)) { $0 + $1.0.sums.bytesTotal }
         var totals = ReportTotals(
-            requests: 0, successfulRequests: 0, failedRequests: 0, unproxiedRequests: snapshot.unproxied.requests,
+            requests: 0, successfulRequests: 0, failedRequests: 0, unproxiedRequests: unproxied,
             bytesUp: 0, bytesDown: 0, bytesTotal: totalBytes, billedUnits: unit.units(bytes: Decimal(totalBytes)),
-            usageCost: costs.reduce(0, +), planFee: period.isBillingPeriod ? startCard.planFee ?? 0 : 0, cost: 0,
-            wastedCost: 0)
-        for (slice, cost) in zip(slices, costs) {
+            usageCost: priced.reduce(0) { $0 + $1.1 }, planFee: planFee, cost: 0, wastedCost: 0)
+        for (slice, cost) in priced {
             totals.requests += slice.sums.requests
             totals.bytesUp += slice.sums.bytesUp
             totals.bytesDown += slice.sums.bytesDown
             if slice.key.success {
                 totals.successfulRequests += slice.sums.requests
+                if slice.key.operation == transcriptOperation { totals.successfulTranscripts += slice.sums.requests }
             } else {
                 totals.failedRequests += slice.sums.requests
                 totals.wastedCost += cost
             }
         }
         totals.cost = totals.usageCost + totals.planFee
+        return totals
+    }
 
-        var daily = days.map { day in
+    /// One line per local day; the slices are in time order.
+    private static func makeDaily(
+        _ priced: [(UsageSlice, Decimal)], period: ReportPeriod, cutoff: Int64, unit: BillingUnit
+    ) -> [DailyLine] {
+        var daily = period.localDays().map { day in
             DailyLine(
                 day: day, requests: 0, bytesTotal: 0, billedUnits: 0, cost: 0,
                 future: day.start.microseconds >= cutoff && cutoff < period.end.microseconds)
         }
         var dayIndex = 0
-        for (slice, cost) in zip(slices, costs) {
+        for (slice, cost) in priced {
             while dayIndex + 1 < daily.count && daily[dayIndex + 1].day.start.microseconds <= slice.start {
                 dayIndex += 1
             }
@@ -129,48 +192,28 @@ public enum ReportBuilder {
             daily[dayIndex].cost += cost
         }
         for index in daily.indices { daily[index].billedUnits = unit.units(bytes: Decimal(daily[index].bytesTotal)) }
+        return daily
+    }
 
-        let priced = Array(zip(slices, costs))
-        let unallocated = BreakdownLine(
-            name: "unallocated", requests: 0, bytesTotal: 0, cost: totals.planFee, wastedCost: 0)
-        let byComponent = breakdown(priced) { $0.component } + [unallocated]
-        let byOperation = breakdown(priced) { $0.operation } + [unallocated]
-        let byErrorType =
-            breakdown(priced) { $0.success ? "(success)" : ($0.errorType.isEmpty ? "(unspecified)" : $0.errorType) }
-            + [unallocated]
+    private static func reconciliationSection(
+        _ vendorDays: [VendorDay], slices: [UsageSlice], request: ReportRequest, cutoff: Int64
+    ) -> ReconciliationSection {
+        let period = request.period
+        return ReconciliationSection(
+            tolerancePercent: request.tolerancePercent,
+            days: reconcile(vendorDays, slices: slices, period: period, cutoff: cutoff, tolerance: request.tolerancePercent),
+            pendingDays: vendorDays.count(where: {
+                $0.start >= period.start.microseconds && $0.start < period.end.microseconds && $0.end > cutoff
+            }))
+    }
 
-        let status: PeriodStatus = asOf >= period.end.microseconds ? .closed : .provisional
-        let budget = try BudgetForecast.make(
-            engine: engine, slices: slices, totals: totals, quota: startCard.includedUnits, unit: unit,
-            period: period, cutoff: cutoff, status: status)
-
-        let reconciliation = vendorDays.map { vendorDays in
-            ReconciliationSection(
-                tolerancePercent: request.tolerancePercent,
-                days: reconcile(
-                    vendorDays, slices: slices, period: period, cutoff: cutoff, tolerance: request.tolerancePercent),
-                pendingDays: vendorDays.count(where: {
-                    $0.start >= period.start.microseconds && $0.start < period.end.microseconds && $0.end > cutoff
-                }))
-        }
-        let segments = priceSegments(priced, schedule: request.schedule, period: period, cutoff: cutoff)
-
-        var report = FinanceReport(
-            provider: startCard.provider, plan: startCard.plan, currency: request.schedule.currency, unit: unit,
-            model: startCard.model, period: period, asOf: LedgerTimestamp(microseconds: asOf),
-            dataThrough: lastEvent.map { LedgerTimestamp(microseconds: $0) }, status: status, totals: totals,
-            daily: daily, byComponent: byComponent, byOperation: byOperation, byErrorType: byErrorType,
-            topJobs: top(snapshot.topJobs, totals: totals), topChannels: top(snapshot.topChannels, totals: totals),
-            topVideos: top(snapshot.topVideos, totals: totals), priceSegments: segments, budget: budget,
-            reconciliation: reconciliation, roundingChecks: [], notes: [])
-        report.roundingChecks = [
-            check("daily", daily.map(\.cost), total: totals.usageCost),
-            check("by_component", byComponent.map(\.cost), total: totals.cost),
-            check("by_operation", byOperation.map(\.cost), total: totals.cost),
-            check("by_error_type", byErrorType.map(\.cost), total: totals.cost),
-        ]
-        report.notes = ReportNotes.make(for: report)
-        return report
+    /// The rate card versions in effect at some instant of the period, in order.
+    private static func cardsInEffect(_ schedule: RateCardSchedule, period: ReportPeriod) -> [RateCard] {
+        let cards = schedule.cards
+        return cards.indices.filter { index in
+            let end = index + 1 < cards.count ? cards[index + 1].effectiveFrom.microseconds : Int64.max
+            return cards[index].effectiveFrom.microseconds < period.end.microseconds && end > period.start.microseconds
+        }.map { cards[$0] }
     }
 
     /// The data freshness: the newest `timestamp` in `proxy_request_logs`.
@@ -199,7 +242,9 @@ public enum ReportBuilder {
     }
 
     private static func top(_ entries: [TopEntry], totals: ReportTotals) -> [TopLine] {
-        let lines = entries.map { TopLine(name: $0.name, requests: $0.requests, bytesTotal: $0.bytesTotal) }
+        let lines = entries.map {
+            TopLine(name: $0.name, requests: $0.requests, bytesTotal: $0.bytesTotal, subject: $0.subject)
+        }
         let rest = TopLine(
             name: "(all others)", requests: totals.requests - lines.reduce(0) { $0 + $1.requests },
             bytesTotal: totals.bytesTotal - lines.reduce(0) { $0 + $1.bytesTotal })

@@ -11,11 +11,6 @@ enum ReportNotes {
                     + "figure is 0 and the cost is the plan fee alone. Check --period, or run `proxy-ledger replay` "
                     + "if events are missing.")
         }
-        notes.append("Units: \(report.unit.definition). Billed bytes count both directions through the gateway.")
-        notes.append(
-            "Period: [\(ZonedTime.rfc3339(report.period.start, in: zone)), \(ZonedTime.rfc3339(report.period.end, in: zone))) "
-                + "in \(zone.identifier), half-open; local days follow that zone (23 or 25 hours at daylight-saving changes)."
-        )
         if !report.period.isBillingPeriod {
             notes.append(
                 "Custom range, not a billing period: no plan fee is included, and included units and tiers count "
@@ -25,19 +20,6 @@ enum ReportNotes {
             notes.append(
                 "Provisional: usage is counted up to \(ZonedTime.rfc3339(report.asOf, in: zone)) (as of); "
                     + "the period ends \(ZonedTime.rfc3339(report.period.end, in: zone)).")
-        }
-        notes.append("Rounding: \(DecimalText.roundingRule).")
-        switch report.model {
-        case .graduated:
-            notes.append(
-                "Pricing: graduated; each unit is priced by the tier its position in the period falls in; "
-                    + "the first \(DecimalText.exact(report.budget.includedUnits)) \(report.unit.rawValue) are included in the plan."
-            )
-        case .volume:
-            notes.append(
-                "Pricing: volume; every unit is priced at the tier the period total reaches; "
-                    + "the first \(DecimalText.exact(report.budget.includedUnits)) \(report.unit.rawValue) are included in the plan."
-            )
         }
         if report.priceSegments.count > 1 {
             notes.append(
@@ -65,11 +47,11 @@ enum ReportNotes {
         if report.budget.includedUnits == 0 {
             notes.append("The plan has no included units, so quota alerts do not apply.")
         }
-        let offsets = Set(report.daily.map { ZonedTime.offsetSeconds($0.day.start, in: zone) })
-        if offsets.contains(where: { $0 % 3600 != 0 }) {
+        if report.reconciliation == nil {
             notes.append(
-                "\(zone.identifier) is not a whole number of hours from UTC; hours cut by a local midnight were "
-                    + "counted from proxy_request_logs instead of the hourly rollup.")
+                "No vendor figures were imported, so this report is not reconciled with the vendor's bill. Import them "
+                    + "with `proxy-ledger reconcile --db <this database>` and `--squid-log`, `--webshare-csv` or "
+                    + "`--webshare-stats`, then run the report again.")
         }
         if let section = report.reconciliation {
             if section.days.contains(where: \.comparesResponseBytesOnly) {
@@ -83,8 +65,31 @@ enum ReportNotes {
                         + "reconciled until they are complete.")
             }
         }
-        notes.append(
-            "Source: the projection tables proxy_usage_hourly and proxy_request_logs, rebuilt from the ledger.")
         return notes
+    }
+
+    /// How the figures were computed: units, the period's bounds, rounding, pricing and the
+    /// tables read, for the footnote.
+    static func method(for report: FinanceReport) -> [String] {
+        let zone = report.period.timeZone
+        let included = "the first \(DecimalText.exact(report.budget.includedUnits)) \(report.unit.rawValue) are included in the plan."
+        var method = [
+            "Units: \(report.unit.definition). Billed bytes count both directions through the gateway.",
+            "Period: [\(ZonedTime.rfc3339(report.period.start, in: zone)), \(ZonedTime.rfc3339(report.period.end, in: zone))) "
+                + "in \(zone.identifier), half-open; local days follow that zone (23 or 25 hours at daylight-saving "
+                + "changes). Instants are kept in UTC microseconds and shown in that zone.",
+            "Rounding: \(DecimalText.roundingRule).",
+            report.model == .graduated
+                ? "Pricing: graduated; each unit is priced by the tier its position in the period falls in; " + included
+                : "Pricing: volume; every unit is priced at the tier the period total reaches; " + included,
+        ]
+        let offsets = Set(report.daily.map { ZonedTime.offsetSeconds($0.day.start, in: zone) })
+        if offsets.contains(where: { $0 % 3600 != 0 }) {
+            method.append(
+                "\(zone.identifier) is not a whole number of hours from UTC; hours cut by a local midnight were "
+                    + "counted from proxy_request_logs instead of the hourly rollup.")
+        }
+        method.append("Source: the projection tables proxy_usage_hourly and proxy_request_logs, rebuilt from the ledger.")
+        return method
     }
 }

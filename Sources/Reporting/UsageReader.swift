@@ -78,12 +78,20 @@ enum UsageReader {
         guard topCount > 0 else { return snapshot }
         func list(_ kind: UsageKeyKind) throws -> [TopEntry] {
             try queries.topKeys(kind, from: start, to: cutoff, count: topCount, fromRollups: source == .rollups).map {
-                TopEntry(name: $0.name, requests: $0.requests, bytesTotal: $0.estimatedBytes)
+                TopEntry(
+                    name: $0.name, requests: $0.requests, bytesTotal: $0.estimatedBytes,
+                    subject: kind == .job ? try subject(queries.subject(ofJob: $0.name, inHour: $0.firstHour)) : nil)
             }
         }
         snapshot.topJobs = try list(.job)
         snapshot.topChannels = try list(.channel)
         snapshot.topVideos = try list(.video)
         return snapshot
+    }
+
+    /// `video ID` or else `channel NAME`.
+    private static func subject(_ subject: ProjectionQueries.JobSubject?) -> String? {
+        if let video = subject?.videoID { return "video \(video)" }
+        return subject?.channelName.map { "channel \($0)" }
     }
 }

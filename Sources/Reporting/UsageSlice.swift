@@ -54,6 +54,8 @@ struct TopEntry: Sendable {
     var name: String
     var requests: Int64
     var bytesTotal: Int64
+    /// For a job: `video ID` or `channel NAME`, from its events.
+    var subject: String? = nil
 }
 
 /// One vendor day of `vendor_usage_daily` (one source).

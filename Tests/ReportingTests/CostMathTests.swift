@@ -22,8 +22,8 @@ import Testing
         #expect(money(gbReport.totals.cost) == "10.74")
         #expect(exact(gibReport.totals.billedUnits) == "5")
         #expect(money(gibReport.totals.cost) == "10.00")
-        #expect(gbReport.notes.contains { $0.contains("1 GB = 10^9 = 1,000,000,000 bytes") })
-        #expect(gibReport.notes.contains { $0.contains("1 GiB = 2^30 = 1,073,741,824 bytes") })
+        #expect(gbReport.method.contains { $0.contains("1 GB = 10^9 = 1,000,000,000 bytes") })
+        #expect(gibReport.method.contains { $0.contains("1 GiB = 2^30 = 1,073,741,824 bytes") })
         // One byte in GiB is exact, not a float approximation.
         #expect(exact(BillingUnit.gib.units(bytes: 1)) == "0.000000000931322574615478515625")
     }

@@ -71,7 +71,7 @@ import Testing
         #expect(period.start == instant("2026-10-31T18:30:00Z"))
         let report = try fixture.report(cards, period, asOf: "2026-12-01T00:00:00Z")
         #expect(report.daily.map(\.bytesTotal).prefix(2) == [10, 20])
-        #expect(report.notes.contains { $0.contains("not a whole number of hours from UTC") })
+        #expect(report.method.contains { $0.contains("not a whole number of hours from UTC") })
     }
 
     @Test func anEmptyPeriodReportsZerosAndThePlanFee() throws {

@@ -43,6 +43,35 @@ public struct SquidConfiguration: Sendable, CustomStringConvertible {
             throw ProxyLabError(
                 .invalidArgument, "the lab directory must not contain spaces (Squid's configuration cannot quote paths): \(directory)")
         }
+        try checkReachableBySquid(directory)
+    }
+
+    /// Run as root, Squid drops its privileges to the user `proxy`, which must be able to enter
+    /// every folder above the lab directory (the directory itself is given to `proxy`).
+    ///
+    /// - Throws: ``ProxyLabError`` `.invalidArgument` naming the first folder `proxy` may not
+    ///   enter, its mode and owner.
+    static func checkReachableBySquid(_ directory: String) throws {
+        guard geteuid() == 0, let user = getpwnam("proxy") else { return }
+        let (uid, gid) = (user.pointee.pw_uid, user.pointee.pw_gid)
+        var folder = URL(fileURLWithPath: directory).standardizedFileURL
+        var ancestors: [String] = []
+        while folder.path != "/" {
+            folder.deleteLastPathComponent()
+            ancestors.insert(folder.path, at: 0)
+        }
+        for path in ancestors {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return }  // the rest is created by the lab, for root
+            let bit = info.st_uid == uid ? S_IXUSR : (info.st_gid == gid ? S_IXGRP : S_IXOTH)
+            guard info.st_mode & bit == 0 else { continue }
+            let owner = getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(info.st_uid)"
+            throw ProxyLabError(
+                .invalidArgument,
+                "Squid runs as the user proxy, which may not enter \(path) (mode \(String(info.st_mode & 0o7777, radix: 8)), "
+                    + "owner \(owner)); put --lab-dir under a folder others may enter (the default is under /tmp), "
+                    + "or allow it with `chmod o+x \(path)`")
+        }
     }
 
     /// Creates a configuration.
@@ -115,6 +144,7 @@ public struct SquidConfiguration: Sendable, CustomStringConvertible {
         auth_param basic program \(authHelperPath) \(passwordFilePath)
         auth_param basic realm proxy-ledger-lab
         auth_param basic children 5 startup=1 idle=1
+        auth_param basic casesensitive on
         acl authed proxy_auth REQUIRED
         \(GatewayThrottle.configLines(directory: directory, helperPath: throttleHelperPath))
         http_access allow authed

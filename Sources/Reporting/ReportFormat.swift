@@ -59,20 +59,34 @@ public enum ReportRenderer {
         return "\(directory)/proxy-cost-\(String(safe)).\(format.fileExtension)"
     }
 
-    /// Renders `report` and writes it atomically to `path`, creating parent directories.
+    /// Renders `report` and writes it to `path`.
+    ///
+    /// A regular file (or a new path, whose parent directories are created) is replaced
+    /// atomically: readers see the old report or the new one. Anything else that is already at
+    /// `path` is never replaced: a device or a FIFO (`/dev/stdout`, `/dev/null`, a pipe) is written
+    /// in place, and a directory is refused. A symbolic link is followed.
     ///
     /// - Parameters:
     ///   - report: The report.
     ///   - format: The output format.
-    ///   - path: The file to write (replaced when it exists).
-    /// - Throws: ``ReportError`` `.writeFailed` when the directory or file cannot be written.
+    ///   - path: The file to write.
+    /// - Throws: ``ReportError`` `.writeFailed` when `path` is a directory or cannot be written.
     public static func write(_ report: FinanceReport, as format: ReportFormat, to path: String) throws {
-        let text = render(report, as: format)
+        let data = Data(render(report, as: format).utf8)
+        let url = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType
+        if type == .typeDirectory {
+            throw ReportError(code: .writeFailed, message: "--out \(path) is a directory; give a file name such as \(path)/report.html")
+        }
         try ReportError.wrapping(.writeFailed, "writing the report to \(path) failed") {
-            let url = URL(fileURLWithPath: path)
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url, options: .atomic)
+            guard type == nil || type == .typeRegular else {
+                let handle = try FileHandle(forWritingTo: url)  // a device or FIFO: written in place
+                defer { try? handle.close() }
+                try handle.write(contentsOf: data)
+                return
+            }
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: url, options: .atomic)
         }
     }
 }

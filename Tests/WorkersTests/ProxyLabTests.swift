@@ -143,6 +143,41 @@ struct ProxyLabTests {
         #expect(!LoopbackPort.isAccepting(port: port))
     }
 
+    /// The lab accepts a username with capitals (`PROXY_USERNAME=LabUser`): Squid compares it
+    /// case-sensitively with the htpasswd entry instead of lower-casing it first.
+    @Test(.enabled(if: SquidGateway.isAvailable, "needs squid and htpasswd"))
+    func aUsernameWithCapitalsIsAccepted() async throws {
+        let directory = try LabSupport.makeTemporaryDirectory()
+        defer { LabSupport.removeDirectory(directory) }
+        let configuration = SquidConfiguration(directory: directory, username: "LabUser", password: LabSupport.hardPassword)
+        let statuses = try await withSquidGateway(configuration) { gateway in
+            try ["LabUser", "labuser"].map { user in
+                // The credentials go to curl on standard input, never on its command line.
+                let config = "proxy = \"http://127.0.0.1:\(gateway.port)\"\nproxy-user = \"\(user):\(LabSupport.hardPassword)\"\n"
+                let result = try ChildProcess.run(
+                    "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-K", "-", "http://127.0.0.1:9/"],
+                    stdin: Array(config.utf8))
+                return result.stdout
+            }
+        }
+        #expect(statuses[0] != "407", "the exact username is accepted (got \(statuses[0]))")
+        #expect(statuses[1] == "407", "another case is a different user")
+    }
+
+    /// Run as root, Squid works as `proxy`; a lab directory under a folder `proxy` may not enter
+    /// fails before anything starts, naming the folder and its mode.
+    @Test(.enabled(if: geteuid() == 0 && getpwnam("proxy") != nil, "needs root and the proxy user"))
+    func aLabDirectorySquidCannotReachIsRefused() throws {
+        let parent = try TemporaryDirectory("lab-mode")
+        try #require(chmod(parent.path, 0o700) == 0)
+        let error = try #require(throws: ProxyLabError.self) {
+            try SquidConfiguration.validate(username: "lab-user", directory: parent.file("lab"))
+        }
+        #expect(error.message.contains("may not enter \(parent.path) (mode 700, owner root)"), "\(error.message)")
+        try #require(chmod(parent.path, 0o711) == 0)
+        try SquidConfiguration.validate(username: "lab-user", directory: parent.file("lab"))
+    }
+
     /// The password file is readable by Squid's user only: mode 0600, owned by `proxy` when the
     /// lab runs as root; a world-readable one left by an earlier run is replaced.
     @Test(.enabled(if: SquidGateway.isAvailable, "needs squid and htpasswd"))

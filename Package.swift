@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
@@ -54,7 +55,6 @@ let package = Package(
                 "Ledger",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -81,7 +81,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -94,6 +93,7 @@ let package = Package(
                 "ProxyGateway",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .target(
@@ -107,6 +107,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .target(
@@ -118,7 +119,6 @@ let package = Package(
                 "Reconciliation",
                 "Projections",
                 "ProxyGateway",
-                "Workers",
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "ProxyLab",
                 .product(name: "Logging", package: "swift-log"),
@@ -139,6 +139,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -151,7 +152,6 @@ let package = Package(
                 "Ledger",
                 "Projections",
                 "ProxyGateway",
-                "Workers",
                 "ProxyLab",
                 "MainJob",
                 "Reporting",
@@ -173,8 +173,7 @@ let package = Package(
                 "Jobs",
                 "Runtime",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/ProxyLedgerBench"
         ),
@@ -185,25 +184,32 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "TestSupport"]),
-        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Ledger", "TestSupport"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Projections", "Ledger", "TestSupport"]),
-        .testTarget(name: "ReconciliationTests", dependencies: ["Reconciliation", "Projections", "Ledger", "TestSupport"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Ledger", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Projections", "Ledger", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "ReconciliationTests", dependencies: ["Reconciliation", "Projections", "Ledger", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(
             name: "ProxyGatewayTests",
             dependencies: [
-                "ProxyGateway", "ProxyLab", "TestSupport",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "ProxyGateway", "Ledger", "Reconciliation", "ProxyLab", "TestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Ledger", "TestSupport"]),
-        .testTarget(name: "WorkersTests", dependencies: ["Workers", "ProxyGateway", "Ledger", "ProxyLab", "TestSupport"]),
+        .testTarget(
+            name: "WorkersTests",
+            dependencies: ["Workers", "ProxyGateway", "Ledger", "Reconciliation", "ProxyLab", "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Runtime", "Jobs", "Ledger", "Projections", "ProxyGateway", "Workers", "ProxyLab", "TestSupport"]
+            dependencies: [
+                "Runtime", "Jobs", "Ledger", "Projections", "ProxyGateway", "Reconciliation", "ProxyLab", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Ledger", "Projections", "ProxyGateway", "Workers", "ProxyLab", "MainJob", "TestSupport"]
+            dependencies: ["Ledger", "Projections", "Reconciliation", "ProxyLab", "MainJob", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )
@@ -249,6 +255,8 @@ for target in package.targets where target.type != .system {
     // Swift 6 language mode (tools 6.1) gives strict concurrency checking everywhere.
     // Warnings are errors in our own targets (not in the packages we depend on).
     target.swiftSettings = (target.swiftSettings ?? []) + [
-        .enableUpcomingFeature("ExistentialAny"), .unsafeFlags(["-warnings-as-errors"]),
+        .enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+        .unsafeFlags(["-warnings-as-errors"]),
     ]
 }

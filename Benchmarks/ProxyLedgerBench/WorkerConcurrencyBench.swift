@@ -4,6 +4,7 @@ import Logging
 import ProxyGateway
 import ProxyLab
 import Runtime
+import Ledger
 
 /// `make bench`, worker concurrency (docs/benchmarks.md: ≥ 10×): 20 transcription jobs whose
 /// captions the lab origin answers after 200 ms, run by the `serve` composition through the lab's

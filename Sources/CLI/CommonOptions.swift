@@ -1,6 +1,6 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
-import Ledger
+public import Ledger
 import Projections
 
 /// The ledger directory option shared by every command that reads or writes a ledger.

@@ -5,6 +5,7 @@ import Ledger
 import Logging
 import ProxyGateway
 import Runtime
+import UnixSignals
 
 /// The flags of a shared metering listener (`proxy`, `serve --proxy-listen`): access and limits.
 struct SharedListenerOptions: ParsableArguments {

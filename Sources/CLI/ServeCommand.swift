@@ -5,6 +5,7 @@ import Logging
 import ProxyGateway
 import ProxyLab
 import Runtime
+import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,5 @@
 import Foundation
-import Ledger
+public import Ledger
 
 /// A durable job queue shared by worker processes.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import Ledger
+public import Ledger
 import Synchronization
 
 /// What a failed attempt does to its job.

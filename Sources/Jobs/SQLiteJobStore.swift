@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Ledger
+public import Ledger
 
 /// A ``JobStore`` in its own SQLite file (WAL mode, GRDB `DatabasePool`), shared by the worker
 /// processes of one host.

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Logging
+public import Logging
 import Synchronization
 
 /// The single writer of one ledger partition, with group commit.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One proxied operation, as recorded in the ledger (event schema v1, `docs/events.md`).
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Fast canonical UUID text (RFC 9562 §4: `8-4-4-4-12` hex digits).
 ///

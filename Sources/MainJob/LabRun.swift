@@ -1,11 +1,11 @@
 import Foundation
-import Ledger
-import Logging
-import Jobs
-import Projections
+public import Ledger
+public import Logging
+public import Jobs
+public import Projections
 import ProxyGateway
 import ProxyLab
-import Reconciliation
+public import Reconciliation
 import Runtime
 import UnixSignals
 

@@ -1,5 +1,5 @@
 import GRDB
-import Ledger
+public import Ledger
 
 /// What the events of one job attempt add up to in `proxy_request_logs`.
 public struct AttemptUsage: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Ledger
+public import Ledger
 
 /// Something the projector can replay: partitions of records in sequence order.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Ledger
+public import Ledger
 
 /// The projection database: a SQLite file in WAL mode, opened through a GRDB `DatabasePool`.
 ///

@@ -1,5 +1,5 @@
 import GRDB
-import Ledger
+public import Ledger
 
 /// Turns ledger records into projection rows: `proxy_request_logs`, the hourly rollup and the
 /// checkpoints, all written in one transaction per batch.

@@ -1,5 +1,5 @@
 import Foundation
-import Ledger
+public import Ledger
 
 /// Usage totals over `proxy_request_logs`: the original design's summary, computed by
 /// ``ProjectionStore/summary(since:)``.

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Ledger
+public import Ledger
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,7 @@
 import GRDB
 internal import GRDBSQLite
 import Ledger
+import Foundation
 
 /// Binds and steps the `proxy_request_logs` INSERT (the `v4` layout) through the SQLite C API.
 ///

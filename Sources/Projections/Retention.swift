@@ -1,5 +1,5 @@
 import GRDB
-import Ledger
+public import Ledger
 
 /// What ``ProjectionStore/prune(before:)`` did.
 public struct PruneResult: Sendable, Hashable {

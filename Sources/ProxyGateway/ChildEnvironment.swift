@@ -1,5 +1,5 @@
 import Foundation
-import Subprocess
+public import Subprocess
 
 extension Subprocess.Environment {
     /// This process's environment without the variables of

@@ -1,5 +1,5 @@
 import Configuration
-import Foundation
+public import Foundation
 
 extension ProxySettings {
     /// The environment variables that ``fromEnvironment(_:)`` reads.

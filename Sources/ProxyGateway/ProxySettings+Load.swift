@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 extension ProxySettings {
     /// Reads the settings from the environment and, when given, a JSON settings file whose

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 
 /// The process's current ``ProxySettings`` and their generation, reloadable from the environment

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One caption cue: start and duration in milliseconds, and its text.
 public struct CaptionCue: Sendable, Hashable, Codable {

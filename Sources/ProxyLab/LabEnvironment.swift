@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+public import Logging
 
 /// A running lab: origin server, fixtures and Squid gateway, all on 127.0.0.1.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One lab video: its caption file on the origin and the INFO.json that points yt-dlp at it.
 public struct LabVideoFixture: Sendable, Hashable {

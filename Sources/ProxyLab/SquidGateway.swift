@@ -1,8 +1,9 @@
 import Foundation
-import Logging
+public import Logging
 import ProxyGateway
-import Reconciliation
-import Subprocess
+public import Reconciliation
+public import Subprocess
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc

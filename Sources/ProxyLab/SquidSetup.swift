@@ -1,6 +1,7 @@
 import Foundation
 import ProxyGateway
 import Subprocess
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Finds the yt-dlp executable the project uses (from its own venv, see the Makefile).
 public enum YtDlp {

@@ -1,6 +1,6 @@
 import Foundation
-import Ledger
-import Projections
+public import Ledger
+public import Projections
 
 /// Our side of the comparison: one proxied ledger event's time span and billed bytes.
 public struct LedgerUsageEvent: Sendable, Hashable {

@@ -1,5 +1,5 @@
 import Ledger
-import Projections
+public import Projections
 
 /// Settings for ``Reconciler/reconcile(_:ours:options:)``.
 public struct ReconciliationOptions: Sendable, Hashable {

@@ -1,6 +1,6 @@
 import Foundation
 import Ledger
-import Projections
+public import Projections
 
 /// Ours against theirs for one bucket (or the whole window).
 public struct BucketComparison: Sendable, Hashable, Codable {

@@ -1,4 +1,4 @@
-import Ledger
+public import Ledger
 
 /// The ranges a vendor figure must fall in to be believed. A value outside them is a malformed
 /// line (or JSON entry), never a crash: vendor files may be corrupt or hostile.

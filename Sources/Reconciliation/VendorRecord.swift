@@ -1,4 +1,4 @@
-import Ledger
+public import Ledger
 
 /// Where vendor-reported figures come from.
 public enum VendorSource: String, Sendable, Hashable, Codable, CaseIterable {

@@ -1,4 +1,5 @@
-import Ledger
+public import Ledger
+import Foundation
 
 /// Parses the date-times found in vendor exports. An explicit offset is required: a time without
 /// one is rejected, never assumed to be UTC.

@@ -1,6 +1,6 @@
 import Foundation
 import Ledger
-import Projections
+public import Projections
 
 extension VendorUsageStore {
     /// One import in progress, fed one record at a time so that a file of any size can be stored

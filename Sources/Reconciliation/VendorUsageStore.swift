@@ -1,6 +1,6 @@
 import Foundation
 import Ledger
-import Projections
+public import Projections
 
 /// Persists imported vendor figures into the projection database, so that reports can show ours
 /// against theirs per day or hour.

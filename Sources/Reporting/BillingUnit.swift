@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The unit a rate card prices: decimal gigabytes or binary gibibytes.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 
 /// Quota use, the end-of-period forecast and the 80 % / 100 % alerts.
 ///

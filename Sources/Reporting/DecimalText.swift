@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Exact decimal parsing, rounding and formatting for money and billed units.
 ///

@@ -1,5 +1,5 @@
-import Foundation
-import Ledger
+public import Foundation
+public import Ledger
 
 /// A finance report for one period: what ``ReportBuilder`` computes and the renderers print.
 ///

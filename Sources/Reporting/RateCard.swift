@@ -1,5 +1,5 @@
-import Foundation
-import Ledger
+public import Foundation
+public import Ledger
 
 /// One version of a proxy provider's price list, as finance writes it in a JSON rate card file.
 ///

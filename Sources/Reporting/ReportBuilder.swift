@@ -1,6 +1,6 @@
-import Foundation
-import Ledger
-import Projections
+public import Foundation
+public import Ledger
+public import Projections
 
 /// What to report: the rate card, the period and the as-of instant.
 public struct ReportRequest: Sendable {

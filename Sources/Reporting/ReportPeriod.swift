@@ -1,5 +1,5 @@
-import Foundation
-import Ledger
+public import Foundation
+public import Ledger
 
 /// A half-open report interval `[start, end)` and the zone its local days are counted in.
 ///

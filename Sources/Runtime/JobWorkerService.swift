@@ -2,6 +2,7 @@ import Foundation
 import Jobs
 import Logging
 import ServiceLifecycle
+import Ledger
 
 /// The worker pool of one component: claims that component's jobs from the durable queue and runs
 /// up to ``concurrency`` of them at once, each holding a renewed lease.

@@ -1,5 +1,5 @@
 import Foundation
-import Ledger
+public import Ledger
 import Logging
 import Synchronization
 

@@ -1,7 +1,7 @@
-import Jobs
-import Ledger
+public import Jobs
+public import Ledger
 import Metrics
-import Prometheus
+public import Prometheus
 
 /// The metrics of one `serve` process, made with swift-metrics on a Prometheus registry of its own
 /// (so that several runtimes in one test process do not share counters) and rendered as

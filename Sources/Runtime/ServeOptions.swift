@@ -1,6 +1,6 @@
 import Foundation
-import Jobs
-import Ledger
+public import Jobs
+public import Ledger
 import ProxyGateway
 
 /// Everything `serve` (and `demo`, which runs the same composition on the lab) is configured

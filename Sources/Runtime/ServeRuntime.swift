@@ -1,14 +1,14 @@
 import Foundation
 import Hummingbird
-import Jobs
+public import Jobs
 import Ledger
-import Logging
+public import Logging
 import NIOCore
-import Projections
-import ProxyGateway
-import ServiceLifecycle
+public import Projections
+public import ProxyGateway
+public import ServiceLifecycle
 import Synchronization
-import UnixSignals
+public import UnixSignals
 import Workers
 
 /// The composition root of `serve`: one ``ServiceGroup`` with a service each for the projector,

@@ -1,6 +1,6 @@
 import Ledger
 import Logging
-import ProxyGateway
+public import ProxyGateway
 import ServiceLifecycle
 import Synchronization
 

@@ -1,6 +1,6 @@
 import Ledger
-import Logging
-import ProxyGateway
+public import Logging
+public import ProxyGateway
 
 /// How many jobs a ``BaseWorker`` runs at once.
 public struct WorkerConcurrency: Sendable, Hashable, CustomStringConvertible {

@@ -1,6 +1,6 @@
 import Foundation
-import Ledger
-import ProxyGateway
+public import Ledger
+public import ProxyGateway
 
 /// One entry of a channel listing (`--flat-playlist`).
 public struct ChannelEntry: Sendable, Hashable {

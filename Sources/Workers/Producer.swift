@@ -1,7 +1,7 @@
 import Foundation
-import Ledger
-import Logging
-import ProxyGateway
+public import Ledger
+public import Logging
+public import ProxyGateway
 
 /// Where yt-dlp reads a video from: a YouTube URL, or (in the lab) an INFO.json file.
 public enum VideoSource: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Ledger
+public import Ledger
 
 /// Counts failures by `error_type` across all jobs of a worker process (actor state, not globals).
 ///

@@ -1,6 +1,6 @@
-import Foundation
-import Ledger
-import ProxyGateway
+public import Foundation
+public import Ledger
+public import ProxyGateway
 
 /// One subtitle download job (the original design's transcription job).
 public struct TranscriptionJob: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Ledger
+public import Ledger
 
 /// An error from a worker or producer. ``description`` never contains a password or a proxy URL
 /// with credentials (yt-dlp output is redacted by ``YtDlpFailureClassifier/redact(_:)``).

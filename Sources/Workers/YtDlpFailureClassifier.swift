@@ -1,4 +1,5 @@
-import Ledger
+public import Ledger
+import Foundation
 
 /// A classified yt-dlp failure: the ledger's `error_type`, the HTTP status if one was printed,
 /// and the deciding line of standard error (credentials redacted).

@@ -1,6 +1,7 @@
 import Ledger
 import ProxyGateway
 import Subprocess
+import SystemPackage
 
 /// The result of one yt-dlp process.
 struct YtDlpRun: Sendable {

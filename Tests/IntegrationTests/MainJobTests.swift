@@ -6,6 +6,7 @@ import Projections
 import Testing
 import TestSupport
 import ProxyLab
+import Reconciliation
 
 /// The main job end to end on the real lab, as `proxy-ledger demo` runs it.
 @Suite(.serialized) struct MainJobTests {

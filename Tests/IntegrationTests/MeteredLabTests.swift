@@ -5,6 +5,7 @@ import MainJob
 import Testing
 import TestSupport
 import ProxyLab
+import Reconciliation
 
 /// Issue 3 acceptance on the real lab: bytes counted by the metering proxy agree with what the
 /// gateway (Squid) logged, over plain HTTP and over CONNECT tunnels, and secrets stay secret.

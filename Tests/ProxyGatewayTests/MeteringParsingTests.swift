@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import Testing
+import Logging
 
 @testable import ProxyGateway
 

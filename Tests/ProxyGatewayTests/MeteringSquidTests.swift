@@ -3,6 +3,8 @@ import Logging
 import Testing
 import TestSupport
 import ProxyLab
+import Ledger
+import Reconciliation
 
 @testable import ProxyGateway
 

@@ -5,6 +5,7 @@ import Projections
 import Runtime
 import Testing
 import TestSupport
+import ProxyLab
 
 #if canImport(Glibc)
     import Glibc

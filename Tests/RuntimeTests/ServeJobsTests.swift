@@ -7,6 +7,7 @@ import ProxyLab
 import Runtime
 import Testing
 import TestSupport
+import Reconciliation
 
 /// `serve`'s worker pools on the real lab: jobs from the durable queue through the metering proxy
 /// and Squid, one event per attempt.

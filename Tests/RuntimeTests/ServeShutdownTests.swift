@@ -5,6 +5,7 @@ import ProxyLab
 import Runtime
 import Testing
 import TestSupport
+import Reconciliation
 
 /// Shutdown and crash: no operation whose bytes crossed the gateway goes without an event, and no
 /// job is lost.

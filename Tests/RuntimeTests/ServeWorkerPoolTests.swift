@@ -4,6 +4,7 @@ import ProxyGateway
 import Runtime
 import Testing
 import TestSupport
+import Ledger
 
 /// How `serve`'s worker pool takes work: a burst of jobs is claimed in one go, and a job enqueued
 /// through the runtime wakes an idle pool instead of waiting for its next poll.

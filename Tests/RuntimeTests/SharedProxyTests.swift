@@ -5,6 +5,7 @@ import ProxyLab
 import Runtime
 import Testing
 import TestSupport
+import Reconciliation
 
 /// The shared metering listener (`proxy-ledger proxy`, `serve --proxy-listen`) with curl, a
 /// client we did not write, through the lab's real Squid: one event per exchange, attributed by

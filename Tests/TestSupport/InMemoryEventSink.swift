@@ -1,5 +1,5 @@
 import Foundation
-import Ledger
+public import Ledger
 
 /// An ``EventAppending`` sink that keeps events in memory, for tests.
 ///

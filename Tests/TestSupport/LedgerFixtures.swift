@@ -1,5 +1,5 @@
 import Foundation
-import Ledger
+public import Ledger
 
 /// Deterministic events for ledger and projection tests.
 public enum EventFactory {

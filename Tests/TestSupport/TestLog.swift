@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 import Synchronization
 
 /// Where tests log: the lines are kept in memory instead of printed, so that a failing test's

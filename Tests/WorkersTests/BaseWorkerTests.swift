@@ -2,6 +2,7 @@ import Logging
 import ProxyGateway
 import Testing
 import TestSupport
+import Ledger
 
 @testable import Workers
 

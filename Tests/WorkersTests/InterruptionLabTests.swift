@@ -5,6 +5,7 @@ import ProxyGateway
 import TestSupport
 import Testing
 import ProxyLab
+import Reconciliation
 
 @testable import Workers
 

@@ -3,6 +3,8 @@ import ProxyGateway
 import TestSupport
 import Testing
 import ProxyLab
+import Ledger
+import Reconciliation
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

@@ -1,3 +1,4 @@
+import Foundation
 /// How a plain-HTTP reply is passed back to a client that keeps its connection to the metering
 /// proxy open for several requests (HTTP/1.1 persistent connections, RFC 9112 §9.3).
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import Ledger
+public import Ledger
 
 /// The status line and the diagnostic fields of a reply the metering proxy received from the
 /// gateway, and its classification into the ledger's `error_type` vocabulary.

@@ -1,4 +1,4 @@
-import Ledger
+public import Ledger
 
 /// One client connection through the metering proxy: a `CONNECT` tunnel or one plain request,
 /// with the bytes exchanged with the gateway.

@@ -1,3 +1,4 @@
+import NIOCore
 /// One operation's access to the metering proxy: a one-time local credential and the usage
 /// counted under it.
 ///

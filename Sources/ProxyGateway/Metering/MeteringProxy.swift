@@ -1,7 +1,7 @@
-import Ledger
-import Logging
-import NIOCore
-import NIOPosix
+public import Ledger
+public import Logging
+public import NIOCore
+public import NIOPosix
 
 /// An HTTP forward proxy on 127.0.0.1 that forwards each request to the gateway with the real
 /// credentials and counts the bytes on the gateway connection per operation.

@@ -1,4 +1,4 @@
-import Ledger
+public import Ledger
 
 /// Who caused the traffic of one lease: the job, component, operation and subject that the
 /// metering proxy attributes its bytes to.

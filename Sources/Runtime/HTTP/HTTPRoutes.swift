@@ -3,6 +3,7 @@ import Hummingbird
 import Jobs
 import Ledger
 import Workers
+import NIOFoundationEssentialsCompat
 
 /// The HTTP API of `serve` (see `docs/serve.md`): health, the operator's debug endpoints,
 /// `/metrics`, the jobs API, the synchronous browsing API and the status page.

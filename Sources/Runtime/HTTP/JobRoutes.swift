@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Jobs
+import NIOFoundationEssentialsCompat
 
 /// One job as the API returns it (``JobDocument``: RFC 3339 times), with `is_new` after an enqueue.
 struct JobBody: Encodable, Sendable {

@@ -3,6 +3,7 @@ import Hummingbird
 import Ledger
 import Projections
 import ProxyGateway
+import Synchronization
 
 /// `GET /debug/connectivity`: the gateway's reachability per component, measured through the
 /// gateway with one libcurl `HEAD` (status, latency, error class; no secrets), cached 30 s.

@@ -51,6 +51,17 @@ extension JSONValue: Codable {
     }
 }
 
+/// RFC 8259 string quoting, the same the ledger's event lines use, for other modules' JSON.
+public enum JSONText {
+    /// `text` as a JSON string literal: quoted, with `"`, `\\`, newline, return, tab and the
+    /// other control characters escaped; everything else as its UTF-8.
+    public static func quoted(_ text: String) -> String {
+        var writer = JSONWriter(capacity: text.utf8.count + 2)
+        writer.string(text)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+}
+
 /// Writes compact JSON with object keys in the order given (objects from dictionaries: sorted).
 struct JSONWriter {
     var bytes: [UInt8] = []

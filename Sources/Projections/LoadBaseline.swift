@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Ledger
 internal import GRDBSQLite
 
 /// The ceiling for a rebuild on this machine, for `make bench`: everything a rebuild produces
@@ -80,7 +81,7 @@ public enum LoadBaseline {
         }
         let elapsed = ContinuousClock.now - started
         let requestRows = tables.first { $0.name == "proxy_request_logs" }?.rows.count ?? 0
-        return Double(requestRows) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return Double(requestRows) / elapsed.inSeconds
     }
 
     /// One column value, kept as the C API binds it (text in memory of its own, freed after the

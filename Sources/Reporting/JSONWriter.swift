@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 
 /// A JSON value with ordered keys, written with two-space indentation (deterministic output).
 indirect enum JSONNode {
@@ -51,20 +52,8 @@ indirect enum JSONNode {
         }
     }
 
-    /// RFC 8259 string escaping.
+    /// RFC 8259 string escaping, as the ledger writes it.
     private static func quote(_ text: String, into out: inout String) {
-        out.append("\"")
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out.append("\\\"")
-            case "\\": out.append("\\\\")
-            case "\n": out.append("\\n")
-            case "\r": out.append("\\r")
-            case "\t": out.append("\\t")
-            case _ where scalar.value < 0x20: out.append(String(format: "\\u%04x", scalar.value))
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out.append("\"")
+        out.append(JSONText.quoted(text))
     }
 }

@@ -6,6 +6,16 @@ import Testing
 /// The report as a finance reader reads it: tiers, cost per transcript, what jobs were for, how
 /// to reconcile, and the method kept to a footnote.
 @Suite struct FinanceReadingTests {
+    /// The November 2026 report, closed, of `events` priced at 1.00 USD per GB in UTC.
+    private func novemberReport(_ label: String, _ events: [ProxyRequestEvent]) throws -> FinanceReport {
+        var fixture = try ReportFixture(label)
+        defer { fixture.close() }
+        try fixture.add(events)
+        let cards = try schedule(card(zone: "UTC"))
+        return try fixture.report(
+            cards, try ReportPeriod.billingPeriod(month: "2026-11", rule: cards.billingPeriod), asOf: "2026-12-01T00:00:00Z")
+    }
+
     private func exampleSchedule() throws -> RateCardSchedule {
         try RateCardSchedule.load(path: repositoryRoot + "/Fixtures/rate-card.example.json")
     }
@@ -33,16 +43,11 @@ import Testing
     }
 
     @Test func costPerSuccessfulTranscriptSitsBesideTheWaste() throws {
-        var fixture = try ReportFixture("per-transcript")
-        defer { fixture.close() }
-        try fixture.add([
+        let report = try novemberReport("per-transcript", [
             event("2026-11-02T12:00:00Z", bytes: 1_000_000_000), event("2026-11-02T12:01:00Z", bytes: 1_000_000_000),
             event("2026-11-02T12:02:00Z", bytes: 1_000_000_000, success: false),
             event("2026-11-02T12:03:00Z", bytes: 1_000_000_000, operation: "channel-listing"),
         ])
-        let cards = try schedule(card(zone: "UTC"))
-        let report = try fixture.report(
-            cards, try ReportPeriod.billingPeriod(month: "2026-11", rule: cards.billingPeriod), asOf: "2026-12-01T00:00:00Z")
         #expect(report.totals.successfulTranscripts == 2)
         #expect(report.totals.costPerTranscript.map(exact) == "2")  // 4 GB at 1.00 ÷ 2 transcripts
         #expect(money(report.totals.wastedCost) == "1.00")
@@ -52,28 +57,18 @@ import Testing
     }
 
     @Test func topJobsSayWhatTheyWereFor() throws {
-        var fixture = try ReportFixture("job-subjects")
-        defer { fixture.close() }
-        try fixture.add([
+        let report = try novemberReport("job-subjects", [
             event("2026-11-02T12:00:00Z", bytes: 5_000, job: "j-video", video: "dQw4w9WgXcQ"),
             event("2026-11-02T12:10:00Z", bytes: 4_000, operation: "channel-listing", job: "j-channel", channel: "@lab"),
             event("2026-11-02T12:20:00Z", bytes: 3_000, job: "j-nothing"),
         ])
-        let cards = try schedule(card(zone: "UTC"))
-        let report = try fixture.report(
-            cards, try ReportPeriod.billingPeriod(month: "2026-11", rule: cards.billingPeriod), asOf: "2026-12-01T00:00:00Z")
         #expect(report.topJobs.map(\.subject) == ["video dQw4w9WgXcQ", "channel @lab", nil, nil])
         #expect(ReportRenderer.render(report, as: .md).contains("| j-video (video dQw4w9WgXcQ) | 1 | 5,000 |"))
         #expect(ReportRenderer.render(report, as: .json).contains(#""subject": "channel @lab""#))
     }
 
     @Test func withoutVendorFiguresTheReportSaysHowToImportThem() throws {
-        var fixture = try ReportFixture("no-vendor")
-        defer { fixture.close() }
-        try fixture.add([event("2026-11-02T12:00:00Z", bytes: 5_000)])
-        let cards = try schedule(card(zone: "UTC"))
-        let report = try fixture.report(
-            cards, try ReportPeriod.billingPeriod(month: "2026-11", rule: cards.billingPeriod), asOf: "2026-12-01T00:00:00Z")
+        let report = try novemberReport("no-vendor", [event("2026-11-02T12:00:00Z", bytes: 5_000)])
         #expect(report.reconciliation == nil)
         #expect(report.notes.contains { $0.contains("No vendor figures were imported") && $0.contains("proxy-ledger reconcile --db") })
     }
@@ -99,12 +94,7 @@ import Testing
     }
 
     @Test func theMethodIsAFootnote() throws {
-        var fixture = try ReportFixture("method")
-        defer { fixture.close() }
-        try fixture.add([event("2026-11-02T12:00:00Z", bytes: 5_000)])
-        let cards = try schedule(card(zone: "UTC"))
-        let report = try fixture.report(
-            cards, try ReportPeriod.billingPeriod(month: "2026-11", rule: cards.billingPeriod), asOf: "2026-12-01T00:00:00Z")
+        let report = try novemberReport("method", [event("2026-11-02T12:00:00Z", bytes: 5_000)])
         #expect(!report.notes.contains { $0.hasPrefix("Rounding:") || $0.hasPrefix("Source:") || $0.hasPrefix("Units:") })
         #expect(report.method.contains { $0.hasPrefix("Rounding:") } && report.method.contains { $0.hasPrefix("Source:") })
         let markdown = ReportRenderer.render(report, as: .md)

@@ -9,8 +9,13 @@ public struct AppendRules: Sendable, Hashable {
     public var allowUnknownFields: Bool
 
     /// The longest text of each optional text field, in characters.
-    public static let textLimits: [(field: String, limit: Int)] = [
-        ("video_id", 64), ("job_id", 128), ("correlation_id", 128), ("channel_name", 256),
+    public static let textLimits: [(field: String, limit: Int)] = textFields.map { ($0.field, $0.limit) }
+
+    /// Each limited field with the property that holds it, so a value is never paired with
+    /// another field's limit.
+    private static let textFields: [(field: String, limit: Int, value: @Sendable (ProxyRequestEvent) -> String?)] = [
+        ("video_id", 64, { $0.videoID }), ("job_id", 128, { $0.jobID }), ("correlation_id", 128, { $0.correlationID }),
+        ("channel_name", 256, { $0.channelName }),
     ]
 
     /// Creates the rules; the defaults check nothing beyond the near-miss names.
@@ -26,6 +31,9 @@ public struct AppendRules: Sendable, Hashable {
     ///   outside ``plausibleTime``, a text over its ``textLimits`` entry, a measured
     ///   `estimated_bytes` that is not the sum, or a near-miss field name.
     public func apply(to event: inout ProxyRequestEvent) throws(EventDecodingError) {
+        // A misspelt field name comes first: it explains the errors it causes (a measured sum
+        // that misses its `reqest_bytes`).
+        if !allowUnknownFields, !event.extra.isEmpty { try Self.checkNearMisses(event.extra.keys) }
         if let reason = plausibleTime?.reason(rejecting: event.timestamp) {
             throw EventDecodingError(field: "timestamp", reason: reason)
         }
@@ -39,13 +47,11 @@ public struct AppendRules: Sendable, Hashable {
                     reason: "must equal request_bytes + response_bytes (\(sum)) when bytes_measured is true, or be null")
             }
         }
-        if !allowUnknownFields, !event.extra.isEmpty { try Self.checkNearMisses(event.extra.keys) }
     }
 
     private static func checkLengths(_ event: ProxyRequestEvent) throws(EventDecodingError) {
-        let values = [event.videoID, event.jobID, event.correlationID, event.channelName]
-        for (value, rule) in zip(values, textLimits) {
-            guard let value, value.utf8.count > rule.limit, value.count > rule.limit else { continue }
+        for rule in textFields {
+            guard let value = rule.value(event), value.utf8.count > rule.limit, value.count > rule.limit else { continue }
             throw EventDecodingError(field: rule.field, reason: "must be at most \(rule.limit) characters (it has \(value.count))")
         }
     }

@@ -31,6 +31,13 @@ import TestSupport
         #expect(kept?.extra.count == 1)
     }
 
+    /// A misspelt `request_bytes` also breaks the measured sum; the error names the misspelling,
+    /// which explains both.
+    @Test func aNearMissIsReportedBeforeTheSumItBreaks() throws {
+        let refused = try #require(Self.error(#","reqest_bytes":100,"response_bytes":50,"estimated_bytes":150,"bytes_measured":true"#))
+        #expect(refused.field == "reqest_bytes" && refused.reason.contains("close to \"request_bytes\""), "\(refused)")
+    }
+
     @Test func aFieldFarFromEverySchemaNameIsKept() throws {
         let event = try Self.parse(#","target_host":"www.youtube.com:443","rule":"x""#)
         #expect(event?.extra["target_host"] == .string("www.youtube.com:443") && event?.extra["rule"] == .string("x"))

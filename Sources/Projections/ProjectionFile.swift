@@ -62,7 +62,8 @@ enum ProjectionFile {
             || (contents.migrations.contains("v1") && contents.tables.contains("proxy_request_logs"))
             || (!contents.tables.isEmpty && contents.tables.allSatisfy { $0.hasPrefix("vendor_usage_") })
         if !ours {
-            if contents.tables.isEmpty && contents.applicationID == 0 && access == .readWrite { return }
+            let empty = contents.tables.isEmpty && contents.migrations.isEmpty && contents.applicationID == 0
+            if empty && access == .readWrite { return }
             let what = contents.tables.isEmpty
                 ? "an SQLite database without tables"
                 : "an SQLite database of another application (tables: \(contents.tables.prefix(5).joined(separator: ", "))"

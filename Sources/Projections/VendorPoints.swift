@@ -50,7 +50,7 @@ public struct VendorPointsChange: Sendable, Hashable {
     public var rowsWritten: Int
 
     /// The change of an import that staged nothing.
-    public static let none = VendorPointsChange(
+    public static let empty = VendorPointsChange(
         span: nil, before: VendorTally(records: 0, bytes: 0), after: VendorTally(records: 0, bytes: 0), rowsWritten: 0)
 }
 
@@ -94,14 +94,14 @@ public final class VendorPointsImport {
     /// Stores the staged points and recomputes the rows they touch, in one transaction.
     ///
     /// - Parameter utcOffsetSeconds: The offset the import's days are aligned to, seconds east of UTC.
-    /// - Returns: What the import changed; ``VendorPointsChange/none`` when nothing was staged.
+    /// - Returns: What the import changed; ``VendorPointsChange/empty`` when nothing was staged.
     /// - Throws: ``ProjectionError`` `.valueOutOfRange` when a sum does not fit in Int64 (nothing
     ///   is stored); `.writeFailed` when SQLite fails.
     public func commit(utcOffsetSeconds: Int) throws -> VendorPointsChange {
         let (source, mergingEnds) = (source, mergingEnds)
         return try Self.writing(source) {
             try store.databasePool.write { db in
-                guard let span = try StagedPoints.span(in: db) else { return .none }
+                guard let span = try StagedPoints.span(in: db) else { return .empty }
                 return try Self.replace(source, mergingEnds: mergingEnds, span: span, utcOffsetSeconds: utcOffsetSeconds, in: db)
             }
         }

@@ -79,7 +79,7 @@ extension VendorUsageStore {
         ///   (nothing is stored); `.storageFailed` when SQLite fails.
         public func commit(utcOffsetSeconds: Int = 0) throws(ReconciliationError) -> Change {
             try flush()
-            guard let store, let staging else { return .none }
+            guard let store, let staging else { return .empty }
             defer {
                 if ownsStore {
                     try? store.close()

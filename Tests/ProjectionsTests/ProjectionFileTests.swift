@@ -60,6 +60,17 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
     }
 
+    @Test func anotherGRDBApplicationWithoutTablesIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("other-grdb.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("other-app-v1") { _ in }
+        try migrator.migrate(queue)
+        try queue.close()
+        #expect(code { _ = try ProjectionStore(path: path, access: .readWrite) } == .notAProjection)
+    }
+
     @Test func aFileThatIsNotSQLiteIsRefusedButARebuildReplacesIt() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("damaged.sqlite")

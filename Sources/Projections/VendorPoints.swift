@@ -72,7 +72,8 @@ public final class VendorPointsImport {
     public let source: String
     private let mergingEnds: Bool
 
-    /// Starts an import of `source`'s figures into `store` (opened for writing).
+    /// Starts an import of `source`'s figures into `store` (opened for writing). The temporary
+    /// table starts empty, also when an earlier import used the same store.
     ///
     /// - Throws: ``ProjectionError`` `.writeFailed` when the temporary table cannot be created.
     public init(store: ProjectionStore, source: String, mergingEnds: Bool) throws {
@@ -80,7 +81,10 @@ public final class VendorPointsImport {
         self.source = source
         self.mergingEnds = mergingEnds
         try Self.writing(source) {
-            try store.databasePool.writeWithoutTransaction { db in try db.execute(sql: StagedPoints.schema) }
+            try store.databasePool.writeWithoutTransaction { db in
+                try db.execute(sql: StagedPoints.schema)
+                try db.execute(sql: "DELETE FROM temp.staged_points")
+            }
         }
     }
 
@@ -156,5 +160,4 @@ public final class VendorPointsImport {
         }
         return VendorPointsChange(span: span, before: before, after: try stored(), rowsWritten: written)
     }
-
 }

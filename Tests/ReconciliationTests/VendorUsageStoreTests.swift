@@ -52,6 +52,23 @@ struct VendorUsageStoreTests {
         }
     }
 
+    @Test("two imports into one open store each stage only their own records")
+    func importsSharingAStoreStageApart() throws {
+        let scratch = try TemporaryDirectory("vendor-shared-store")
+        let store = try ProjectionStore(path: scratch.file("p.sqlite"))
+        defer { try? store.close() }
+        let halves = [Array(Self.fullLog[..<10]), Array(Self.fullLog[15...])]
+        var changes: [VendorUsageStore.Change] = []
+        for half in halves {
+            let vendor = try SquidAccessLogParser.parse(Self.squidLog(half), format: .ledger)
+            let staged = VendorUsageStore.Import(source: vendor.source, store: store, from: 0, to: Self.day * 2)
+            for record in vendor.records { try staged.add(record) }
+            changes.append(try staged.commit())
+        }
+        #expect(changes.map(\.after.records) == [10, 8])
+        #expect(changes[1].span?.lowerBound == Self.day + Self.fullLog[15].0, "the second span starts at its own first record")
+    }
+
     @Test("an import says what it replaced, so a filtered log over the same span shows as fewer records")
     func changeReportsWhatWasReplaced() throws {
         let scratch = try TemporaryDirectory("vendor-change")

@@ -66,13 +66,11 @@ struct DatabaseOptions: ParsableArguments {
     ///
     /// - Parameters:
     ///   - access: How the command uses the projection.
-    ///   - mustExist: Fail with 66 rather than create a missing file (default: when read-only).
-    func open(_ access: ProjectionAccess, mustExist: Bool? = nil) throws -> ProjectionStore {
+    ///   - mustExist: For writing, fail with 66 rather than create a missing file (a read-only
+    ///     open never creates one).
+    func open(_ access: ProjectionAccess, mustExist: Bool = false) throws -> ProjectionStore {
         do {
-            if mustExist ?? (access == .readOnly), !FileManager.default.fileExists(atPath: db) {
-                throw ProjectionError(
-                    code: .notFound, message: "no projection database at \(db); build it with `proxy-ledger replay --db \(db)`")
-            }
+            if mustExist, !FileManager.default.fileExists(atPath: db) { throw ProjectionError.notFound(db) }
             return try ProjectionStore(path: db, access: access)
         } catch let error as ProjectionError {
             printError("Error: \(error.message)" + (error.underlying.map { " (\($0))" } ?? ""))

@@ -78,6 +78,11 @@ public struct ProjectionError: Error, Sendable, Hashable, CustomStringConvertibl
         return "\(code): \(message)"
     }
 
+    /// `.notFound` for `path`, saying how to build the projection.
+    public static func notFound(_ path: String) -> ProjectionError {
+        ProjectionError(code: .notFound, message: "no projection database at \(path); build it with `proxy-ledger replay --db \(path)`")
+    }
+
     /// Runs `body`, converting any non-`ProjectionError` into one with `code`.
     static func wrapping<T>(_ code: Code, _ message: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
         do {

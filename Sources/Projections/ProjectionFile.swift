@@ -33,9 +33,7 @@ enum ProjectionFile {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             guard access == .readOnly else { return }
-            throw ProjectionError(
-                code: .notFound,
-                message: "no projection database at \(path); build it with `proxy-ledger replay --db \(path)`")
+            throw ProjectionError.notFound(path)
         }
         guard !isDirectory.boolValue else {
             throw ProjectionError(code: .notAProjection, message: "\(path) is a folder, not a projection database")

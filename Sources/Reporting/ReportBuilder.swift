@@ -70,7 +70,8 @@ public enum ReportBuilder {
     ///   when part of the period has no rate card version.
     public static func build(store: ProjectionStore, request: ReportRequest) throws -> FinanceReport {
         let period = request.period
-        let read = try readProjection(store, request: request)
+        let days = period.localDays()
+        let read = try readProjection(store, request: request, days: days)
         let engine = CostEngine(schedule: request.schedule)
         let slices = read.snapshot.slices
         try checkSumsFit(slices)
@@ -80,9 +81,9 @@ public enum ReportBuilder {
         let unit = request.schedule.unit
         let priced = Array(zip(slices, costs))
         let totals = makeTotals(
-            priced, unproxied: read.snapshot.unproxied.requests, unit: unit,
+            priced, totalBytes: totalBytes, unproxied: read.snapshot.unproxied.requests, unit: unit,
             planFee: period.isBillingPeriod ? startCard.planFee ?? 0 : 0)
-        let daily = makeDaily(priced, period: period, cutoff: read.cutoff, unit: unit)
+        let daily = makeDaily(priced, days: days, period: period, cutoff: read.cutoff, unit: unit)
         let unallocated = BreakdownLine(
             name: "unallocated", requests: 0, bytesTotal: 0, cost: totals.planFee, wastedCost: 0)
         let byComponent = breakdown(priced) { $0.component } + [unallocated]
@@ -128,7 +129,9 @@ public enum ReportBuilder {
     }
 
     /// Reads everything the report needs from one consistent snapshot.
-    private static func readProjection(_ store: ProjectionStore, request: ReportRequest) throws -> ProjectionRead {
+    private static func readProjection(_ store: ProjectionStore, request: ReportRequest, days: [LocalDay]) throws
+        -> ProjectionRead
+    {
         let period = request.period
         return try ReportError.wrapping(.databaseReadFailed, "reading the projection \(store.path) failed") {
             try store.read { queries in
@@ -137,7 +140,7 @@ public enum ReportBuilder {
                 let cutoff = min(period.end.microseconds, max(period.start.microseconds, asOf))
                 let vendorDays = try VendorUsage.read(queries)
                 let boundaries =
-                    period.localDays().map(\.start.microseconds) + request.schedule.cards.map(\.effectiveFrom.microseconds)
+                    days.map(\.start.microseconds) + request.schedule.cards.map(\.effectiveFrom.microseconds)
                     + (vendorDays ?? []).flatMap { [$0.start, $0.end] }
                 let snapshot = try UsageReader.read(
                     queries, start: period.start.microseconds, cutoff: cutoff, boundaries: boundaries,
@@ -149,9 +152,8 @@ public enum ReportBuilder {
     }
 
     private static func makeTotals(
-        _ priced: [(UsageSlice, Decimal)], unproxied: Int64, unit: BillingUnit, planFee: Decimal
+        _ priced: [(UsageSlice, Decimal)], totalBytes: Int64, unproxied: Int64, unit: BillingUnit, planFee: Decimal
     ) -> ReportTotals {
-        let totalBytes = priced.reduce(Int64(0)) { $0 + $1.0.sums.bytesTotal }
         var totals = ReportTotals(
             requests: 0, successfulRequests: 0, failedRequests: 0, unproxiedRequests: unproxied,
             bytesUp: 0, bytesDown: 0, bytesTotal: totalBytes, billedUnits: unit.units(bytes: Decimal(totalBytes)),
@@ -174,9 +176,9 @@ public enum ReportBuilder {
 
     /// One line per local day; the slices are in time order.
     private static func makeDaily(
-        _ priced: [(UsageSlice, Decimal)], period: ReportPeriod, cutoff: Int64, unit: BillingUnit
+        _ priced: [(UsageSlice, Decimal)], days: [LocalDay], period: ReportPeriod, cutoff: Int64, unit: BillingUnit
     ) -> [DailyLine] {
-        var daily = period.localDays().map { day in
+        var daily = days.map { day in
             DailyLine(
                 day: day, requests: 0, bytesTotal: 0, billedUnits: 0, cost: 0,
                 future: day.start.microseconds >= cutoff && cutoff < period.end.microseconds)

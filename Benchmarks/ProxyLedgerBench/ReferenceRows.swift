@@ -30,6 +30,32 @@ enum ReferenceRows {
         return (Double(events) / (ContinuousClock.now - started).seconds, output.peakBytes)
     }
 
+    /// Prints the CLI append row beside `json.loads` over the same file, each the median of
+    /// `rounds` alternating runs, and the CLI's highest peak memory.
+    static func printCLIAppend(file: String, events: Int, bytes: Int, directory: String, rounds: Int) {
+        var cliRates: [Double] = [], pythonRates: [Double] = [], peak = 0
+        for _ in 0..<rounds {
+            try? FileManager.default.removeItem(atPath: directory + "/cli-append")
+            guard let cli = cliAppend(file: file, events: events, directory: directory) else {
+                print("append    CLI from JSON Lines: proxy-ledger not found beside the bench (make bench builds both)")
+                return
+            }
+            cliRates.append(cli.eventsPerSecond)
+            peak = max(peak, cli.peakBytes)
+            if let python = pythonJSONLoads(file: file) { pythonRates.append(python) }
+        }
+        let cli = MeteringBench.median(cliRates)
+        let ratio = pythonRates.isEmpty
+            ? "python3 missing"
+            : String(format: "%.2f× Python's json.loads (%.0f lines/s)", cli / MeteringBench.median(pythonRates), MeteringBench.median(pythonRates))
+        print("append    CLI from JSON Lines, fsync none".padding(toLength: 58, withPad: " ", startingAt: 0)
+            + String(format: " %10.0f events/s  %@   (target ≥ 2×)", cli, ratio as NSString))
+        print("          rounds (k/s): CLI " + cliRates.map { String(format: "%.0f", $0 / 1e3) }.joined(separator: " ")
+            + "; json.loads " + pythonRates.map { String(format: "%.0f", $0 / 1e3) }.joined(separator: " "))
+        print(String(format: "          peak memory %.0f MB for %.0f MB of input = %.1f× (target ≤ 2×)", Double(peak) / 1e6,
+            Double(bytes) / 1e6, Double(peak) / Double(max(1, bytes))))
+    }
+
     private static func run(_ executable: String, _ arguments: [String], stdin: String?) -> (status: Int32, stdout: String, peakBytes: Int)? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

@@ -47,7 +47,8 @@ struct AppendCommand: AsyncParsableCommand {
     /// Reads standard input in 1 MiB chunks, keeping only the parsed events.
     private func readEvents() throws(EventDecodingError) -> [ProxyRequestEvent] {
         var reader = JSONLinesReader(
-            rules: AppendRules(plausibleTime: allowAnyTime ? nil : .standard(), allowUnknownFields: allowUnknownFields))
+            rules: AppendRules(plausibleTime: allowAnyTime ? nil : .standard(), allowUnknownFields: allowUnknownFields),
+            expectedBytes: Self.regularFileSize(STDIN_FILENO))
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let count = chunk.withUnsafeMutableBytes { Foundation.read(STDIN_FILENO, $0.baseAddress, $0.count) }
@@ -58,6 +59,13 @@ struct AppendCommand: AsyncParsableCommand {
             }.get()
         }
         return try reader.finish()
+    }
+
+    /// The size of `descriptor` when it is a regular file (input redirected from a file), else `nil`.
+    private static func regularFileSize(_ descriptor: Int32) -> Int? {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(status.st_size)
     }
 
     func validate() throws {

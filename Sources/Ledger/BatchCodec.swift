@@ -28,10 +28,14 @@ enum BatchCodec {
     ///   the format stores unsigned is negative (`http_status`, the byte counts, `duration_ms`,
     ///   `attempt`).
     static func encode(_ events: [ProxyRequestEvent], schemaVersion: Int = 1) throws(LedgerError) -> [UInt8] {
+        try events.withUnsafeBufferPointer { (buffer) throws(LedgerError) in try encode(buffer, schemaVersion: schemaVersion) }
+    }
+
+    /// ``encode(_:schemaVersion:)`` over events read in place.
+    static func encode(_ events: UnsafeBufferPointer<ProxyRequestEvent>, schemaVersion: Int = 1) throws(LedgerError) -> [UInt8] {
         var encoder = BatchEncoder(capacity: events.count)
-        try events.withUnsafeBufferPointer { (buffer) throws(LedgerError) in
-            guard let first = buffer.baseAddress else { return }
-            for index in buffer.indices { try encoder.add(first + index) }
+        if let first = events.baseAddress {
+            for index in events.indices { try encoder.add(first + index) }
         }
         return encoder.finish(schemaVersion: schemaVersion)
     }

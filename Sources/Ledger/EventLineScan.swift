@@ -43,7 +43,7 @@ struct LineCursor {
     mutating func plainString() -> Range<Int>? {
         guard index < bytes.count, bytes[index] == ASCII.quote else { return nil }
         let start = index + 1
-        var end = start
+        var end = Self.plainRun(bytes, from: start)
         while end < bytes.count {
             let byte = bytes[end]
             if byte == ASCII.quote {
@@ -54,6 +54,24 @@ struct LineCursor {
             end += 1
         }
         return nil
+    }
+
+    /// The end of the run of whole 8-byte words from `start` whose bytes are all printable ASCII
+    /// other than `"` and `\`, tested a word at a time (SWAR); the byte loop then goes on from
+    /// there.
+    private static func plainRun(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        /// The high bit of each byte of `word` that is zero.
+        func zeroBytes(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
+        var end = start
+        while end + 8 <= bytes.count {
+            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: end, as: UInt64.self))
+            let stops = zeroBytes(word ^ (ones &* UInt64(ASCII.quote))) | zeroBytes(word ^ (ones &* UInt64(ASCII.backslash)))
+                | ((word &- ones &* 0x20) & ~word & highs) | (word & highs)
+            guard stops == 0 else { return end }
+            end += 8
+        }
+        return end
     }
 
     /// The value at `index` (after white space), or `nil` when it is off the plain shape:

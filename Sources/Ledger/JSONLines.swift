@@ -40,6 +40,11 @@ public struct JSONLinesReader {
     /// One lane per core: each parses half of a chunk's lines (with label caches of its own), and
     /// their events and errors are then taken in input order.
     private var lanes: [JSONLinesLane]
+    /// The size of the whole input when known (a regular file on standard input), to reserve
+    /// ``events`` once from the first chunk's bytes per line instead of growing it by doubling
+    /// (each doubling copies every event so far, into fresh pages).
+    private var expectedBytes: Int?
+    private var bytesParsed = 0
 
     /// Chunks of fewer complete bytes than this are parsed on the calling thread alone.
     static let parallelThreshold = 64 << 10
@@ -49,9 +54,13 @@ public struct JSONLinesReader {
         self.init(rules: AppendRules(plausibleTime: plausibleTime))
     }
 
-    /// - Parameter rules: what each event must satisfy beyond the schema (``AppendRules``).
-    public init(rules: AppendRules) {
+    /// - Parameters:
+    ///   - rules: what each event must satisfy beyond the schema (``AppendRules``).
+    ///   - expectedBytes: the input's total size in bytes when known in advance (a hint: any
+    ///     size works, it only saves copies of the events parsed so far).
+    public init(rules: AppendRules, expectedBytes: Int? = nil) {
         lanes = [JSONLinesLane(rules: rules), JSONLinesLane(rules: rules)]
+        self.expectedBytes = expectedBytes
     }
 
     /// Parses every complete line of `chunk` (after what is pending from earlier chunks).
@@ -111,6 +120,17 @@ public struct JSONLinesReader {
             events.append(contentsOf: lanes[index].events)
             lanes[index].reset()
         }
+        bytesParsed += region.count + 1
+        reserveForTheWholeInput()
+    }
+
+    /// Once, after the first region: room for as many events as the expected input holds at the
+    /// bytes per line seen so far (plus 2 %).
+    private mutating func reserveForTheWholeInput() {
+        guard let expected = expectedBytes, !events.isEmpty, bytesParsed > 0 else { return }
+        expectedBytes = nil
+        let estimate = Double(expected) / Double(bytesParsed) * Double(events.count) * 1.02
+        if estimate < 100_000_000 { events.reserveCapacity(Int(estimate) + 16) }
     }
 
     private static func newline(in chunk: UnsafeRawBufferPointer, from start: Int) -> Int? {

@@ -40,14 +40,14 @@ public struct Projector: Sendable {
     /// Applies every ledger event after the checkpoint of its partition.
     ///
     /// - Parameters:
-    ///   - reader: The ledger.
+    ///   - reader: The ledger, read ahead on a thread of its own (``PrefetchingRecordSource``).
     ///   - progress: Called after each committed transaction.
     /// - Returns: Counts and the per-partition checkpoints afterwards.
     /// - Throws: ``ProjectionError`` `.ledgerReadFailed` wrapping the `LedgerError`, `.writeFailed`,
     ///   `.invalidRecord`. Transactions committed before the error stay, so a retry resumes.
     @discardableResult
     public func replay(from reader: LedgerReader, progress: ((ReplayProgress) -> Void)? = nil) throws -> ReplayResult {
-        try replay(from: reader, batchSize: ReplayEngine.defaultBatchSize, progress: progress)
+        try replay(from: PrefetchingRecordSource(reader), batchSize: ReplayEngine.defaultBatchSize, progress: progress)
     }
 
     /// Applies every record of `source` after the checkpoint of its partition, `batchSize`

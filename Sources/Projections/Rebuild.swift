@@ -24,7 +24,8 @@ extension Projector {
     /// open the new one. Open a new store after the swap.
     ///
     /// - Parameters:
-    ///   - ledger: The ledger to replay from sequence 0 of every partition.
+    ///   - ledger: The ledger to replay from sequence 0 of every partition, read ahead on a
+    ///     thread of its own while SQLite inserts (``PrefetchingRecordSource``).
     ///   - databasePath: The projection file to replace (it need not exist).
     ///   - progress: Called after each committed transaction.
     /// - Returns: Counts and per-partition checkpoints of the new database.
@@ -38,7 +39,7 @@ extension Projector {
         databasePath: String,
         progress: ((ReplayProgress) -> Void)? = nil
     ) throws -> ReplayResult {
-        try rebuild(from: ledger, databasePath: databasePath, batchSize: 50_000, progress: progress)
+        try rebuild(from: PrefetchingRecordSource(ledger), databasePath: databasePath, batchSize: 50_000, progress: progress)
     }
 
     /// Rebuilds `databasePath` from any record source; see ``rebuild(ledger:databasePath:progress:)``.

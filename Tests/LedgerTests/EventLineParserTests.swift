@@ -138,4 +138,23 @@ import Testing
             #expect(error.field == "proxied")
         }
     }
+
+    /// The string scan tests eight bytes at a time: a quote, a backslash, a control byte or a
+    /// non-ASCII byte at any position of a string of any length still takes the line off the
+    /// fast path.
+    @Test func everyStopByteAtEveryPositionOfAStringIsSeen() {
+        for length in 1...20 {
+            let name = String(repeating: "c", count: length)
+            let line = Self.edit(#""some-channel""#, "\"\(name)\"")
+            #expect(Self.fast(line)?.channelName == name)
+            for position in 0..<length {
+                for stop in ["\"", #"\""#, "\\n", "\t", "é"] {
+                    var characters = Array(name)
+                    characters.replaceSubrange(position...position, with: stop)
+                    let edited = Self.edit(#""some-channel""#, "\"\(String(characters))\"")
+                    #expect(Self.fast(edited) == nil, "a string off the plain shape goes to the general parser: \(edited)")
+                }
+            }
+        }
+    }
 }

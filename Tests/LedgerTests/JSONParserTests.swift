@@ -62,4 +62,16 @@ import TestSupport
         let error = #expect(throws: EventDecodingError.self) { try feed(bad) }
         #expect(error?.line == 2)
     }
+
+    /// The size hint only reserves room: any hint, right or wrong, gives the same events.
+    @Test(arguments: [nil, 0, 1, 5_000, 35_000, 1 << 40])
+    func theExpectedSizeIsOnlyAHint(expectedBytes: Int?) throws {
+        let events = EventFactory.events(300)
+        let input: [UInt8] = events.flatMap { $0.jsonLine() + [UInt8(0x0A)] }
+        var reader = JSONLinesReader(rules: AppendRules(), expectedBytes: expectedBytes)
+        for start in stride(from: 0, to: input.count, by: 4_096) {
+            try Array(input[start..<min(start + 4_096, input.count)]).withUnsafeBytes { try reader.consume($0) }
+        }
+        #expect(try reader.finish() == events)
+    }
 }

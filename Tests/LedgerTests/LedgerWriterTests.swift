@@ -28,6 +28,31 @@ func readAll(_ directory: String) throws -> [LedgerRecord] {
         #expect(try LedgerVerifier.verify(directory: scratch.path).isClean)
     }
 
+    /// One append of more events than a frame holds (the CLI's whole input) is written as
+    /// several chained frames, encoded at once, with the sequences and dedupe of one batch.
+    @Test func aLargeAppendIsWrittenAsSeveralChainedFrames() async throws {
+        let scratch = try TemporaryDirectory("large")
+        let count = 2 * FramePayload.maxEvents + 7
+        let events = EventFactory.events(count), tail = EventFactory.events(1)
+        var writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path))
+        let acks = try await writer.append(events)
+        let next = try await writer.append(tail)
+        try await writer.close()
+        #expect(acks.map(\.position.sequence) == Array(0..<UInt64(count)))
+        #expect(next.map(\.position.sequence) == [UInt64(count)])
+        let summary = try LedgerVerifier.verify(directory: scratch.path)
+        #expect(summary.isClean)
+        #expect(summary.frames == 4)
+        #expect(summary.chainedFrames == 4)
+        #expect(try readAll(scratch.path).map(\.event) == events + tail)
+
+        writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path))
+        let again = try await writer.append(events)
+        try await writer.close()
+        #expect(again.allSatisfy { $0.duplicate })
+        #expect(again.map(\.position.sequence) == Array(0..<UInt64(count)))
+    }
+
     @Test func duplicateEventIDIsStoredOnceAcrossBatchesAndRestarts() async throws {
         let scratch = try TemporaryDirectory("dedupe")
         let events = EventFactory.events(10)

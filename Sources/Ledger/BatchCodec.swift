@@ -40,13 +40,43 @@ enum BatchCodec {
         return encoder.finish(schemaVersion: schemaVersion)
     }
 
-    /// Decodes a payload made by ``encode(_:schemaVersion:)``.
+    /// The first byte of a payload in parts: a varint part count, then that many sections, each a
+    /// version-1 payload of the next events (``FramePayload`` encodes a large batch's parts on
+    /// every core at once).
+    static let partsVersion: UInt8 = 2
+
+    /// Decodes a payload made by ``encode(_:schemaVersion:)``, or one in parts (``partsVersion``).
     /// - Throws: `ByteReader.Overrun` or `LedgerError` `.corruptFrame` on malformed bytes.
     static func decode(_ payload: [UInt8]) throws -> (schemaVersion: Int, events: [ProxyRequestEvent]) {
         var reader = ByteReader(payload)
-        guard try reader.byte() == version else {
+        switch try reader.byte() {
+        case version:
+            return try decodeBatch(&reader)
+        case partsVersion:
+            let parts = try reader.intVarint()
+            // Every part takes at least its length byte: a count the bytes cannot back is damage.
+            guard parts >= 1, parts <= reader.end - reader.index else {
+                throw LedgerError(.corruptFrame, "the payload says \(parts) parts")
+            }
+            var events: [ProxyRequestEvent] = [], schemaVersion: Int?
+            for _ in 0..<parts {
+                var part = try reader.section()
+                guard try part.byte() == version else { throw LedgerError(.corruptFrame, "a payload part has an unknown encoding version") }
+                let decoded = try decodeBatch(&part)
+                guard schemaVersion == nil || schemaVersion == decoded.schemaVersion else {
+                    throw LedgerError(.corruptFrame, "the parts of one payload have different schema versions")
+                }
+                schemaVersion = decoded.schemaVersion
+                events += decoded.events
+            }
+            return (schemaVersion ?? 1, events)
+        default:
             throw LedgerError(.corruptFrame, "unknown payload encoding version")
         }
+    }
+
+    /// Decodes one version-1 batch from `reader`, just after its version byte.
+    private static func decodeBatch(_ reader: inout ByteReader) throws -> (schemaVersion: Int, events: [ProxyRequestEvent]) {
         let count = try reader.intVarint()
         let schemaVersion = try reader.intVarint()
         var dictionaryColumn = try reader.section()

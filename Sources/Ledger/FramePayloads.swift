@@ -1,13 +1,12 @@
 import Dispatch
 
-/// The compressed payloads of one commit's frames, before their headers.
+/// The compressed payload of one commit's frame, before its header.
 ///
-/// A commit of more than ``maxEvents`` events (the CLI's whole input) becomes several frames:
-/// their columns are encoded and compressed on every core at once, and a reader never holds more
-/// than one such frame decoded. A smaller commit is one frame, encoded on the calling thread.
+/// A commit of more than ``partEvents`` events (the CLI's whole input) is encoded in parts of
+/// that many, on every core at once, into one payload in parts (``BatchCodec/partsVersion``),
+/// still one frame: a batch stays all or nothing on disk. A smaller commit is one version-1
+/// payload, encoded on the calling thread.
 struct FramePayload {
-    /// The events of the commit this frame holds.
-    var range: Range<Int>
     /// `FrameHeader.headerSize` bytes left for the header, then the zstd frame.
     var bytes: [UInt8]
     /// The payload's size before compression.
@@ -15,68 +14,73 @@ struct FramePayload {
     /// The earliest and latest event time (UTC µs).
     var earliest: Int64, latest: Int64
 
-    /// Events per frame at most.
-    static let maxEvents = 16_384
+    /// Events per part at most.
+    static let partEvents = 16_384
 
-    /// Encodes and compresses `events` into frames of at most `maxEvents`, in order.
-    /// - Throws: ``LedgerError`` `.invalidEvent` (from ``BatchCodec``), `.compression`.
-    static func encode(_ events: [ProxyRequestEvent], level: Int32, maxEvents: Int = maxEvents) throws(LedgerError) -> [FramePayload] {
-        let ranges = stride(from: 0, to: events.count, by: max(1, maxEvents)).map { $0..<min($0 + max(1, maxEvents), events.count) }
-        let results = events.withUnsafeBufferPointer { buffer in
-            var results = [Result<FramePayload, LedgerError>?](repeating: nil, count: ranges.count)
-            results.withUnsafeMutableBufferPointer { slots in
-                let work = FrameWork(events: buffer, ranges: ranges, level: level, slots: slots)
-                if ranges.count == 1 {
-                    work.run(0)
-                } else {
-                    DispatchQueue.concurrentPerform(iterations: ranges.count) { work.run($0) }
-                }
-            }
-            return results
+    /// Encodes and compresses `events`.
+    /// - Throws: ``LedgerError`` `.invalidEvent` (from ``BatchCodec``), `.compression`, and
+    ///   `.invalidEvent` when the payload would pass the frame's 4 GiB raw length.
+    static func encode(_ events: [ProxyRequestEvent], level: Int32, partEvents: Int = partEvents) throws(LedgerError) -> FramePayload {
+        let raw = try encodeParts(events, partEvents: max(1, partEvents))
+        let rawLength = raw.reduce(0) { $0 + $1.count }
+        guard rawLength <= Int(UInt32.max) else {
+            throw LedgerError(.invalidEvent, "\(events.count) events encode to \(rawLength) bytes, past a frame's 4 GiB; append them in smaller batches")
         }
-        var payloads: [FramePayload] = []
-        payloads.reserveCapacity(results.count)
-        for result in results {
-            guard let result else { throw LedgerError(.compression, "a frame was not encoded") }
-            payloads.append(try result.get())
-        }
-        return payloads
-    }
-
-    fileprivate static func encode(
-        _ events: UnsafeBufferPointer<ProxyRequestEvent>, range: Range<Int>, level: Int32
-    ) throws(LedgerError) -> FramePayload {
-        let slice = UnsafeBufferPointer(rebasing: events[range])
-        let raw = try BatchCodec.encode(slice)
+        let front = FrameHeader.headerSize(version: FrameHeader.currentVersion)
         let bytes: [UInt8]
         do {
-            bytes = try Zstd.compress(raw, level: level, front: FrameHeader.headerSize(version: FrameHeader.currentVersion))
+            bytes = raw.count == 1 ? try Zstd.compress(raw[0], level: level, front: front) : try Zstd.compress(parts: raw, level: level, front: front)
         } catch let error as LedgerError {
             throw error
         } catch {
             throw LedgerError(.compression, "\(error)")
         }
         var earliest = Int64.max, latest = Int64.min
-        for event in slice.indices {
-            earliest = min(earliest, slice[event].timestamp.microseconds)
-            latest = max(latest, slice[event].timestamp.microseconds)
+        for index in events.indices {
+            earliest = min(earliest, events[index].timestamp.microseconds)
+            latest = max(latest, events[index].timestamp.microseconds)
         }
-        return FramePayload(range: range, bytes: bytes, rawLength: raw.count, earliest: earliest, latest: latest)
+        return FramePayload(bytes: bytes, rawLength: rawLength, earliest: earliest, latest: latest)
+    }
+
+    /// The raw payload as byte runs to join: one version-1 payload, or the parts header, then
+    /// each part's length and bytes.
+    private static func encodeParts(_ events: [ProxyRequestEvent], partEvents: Int) throws(LedgerError) -> [[UInt8]] {
+        guard events.count > partEvents else { return [try BatchCodec.encode(events)] }
+        let ranges = stride(from: 0, to: events.count, by: partEvents).map { $0..<min($0 + partEvents, events.count) }
+        let results = events.withUnsafeBufferPointer { buffer in
+            var results = [Result<[UInt8], LedgerError>?](repeating: nil, count: ranges.count)
+            results.withUnsafeMutableBufferPointer { slots in
+                let work = PartWork(events: buffer, ranges: ranges, slots: slots)
+                DispatchQueue.concurrentPerform(iterations: ranges.count) { work.run($0) }
+            }
+            return results
+        }
+        var header = ByteWriter()
+        header.byte(BatchCodec.partsVersion)
+        header.varint(ranges.count)
+        var runs = [header.bytes]
+        for result in results {
+            guard let part = try result?.get() else { throw LedgerError(.compression, "a payload part was not encoded") }
+            var length = ByteWriter()
+            length.varint(part.count)
+            runs += [length.bytes, part]
+        }
+        return runs
     }
 }
 
-/// The events, the frame ranges and a result slot per frame, for the threads of
+/// The events, the part ranges and a result slot per part, for the threads of
 /// `concurrentPerform`. Each thread reads the events and writes only its own slot, and the call
 /// returns once all are done, so sharing the pointers is safe.
-private struct FrameWork: @unchecked Sendable {
+private struct PartWork: @unchecked Sendable {
     let events: UnsafeBufferPointer<ProxyRequestEvent>
     let ranges: [Range<Int>]
-    let level: Int32
-    let slots: UnsafeMutableBufferPointer<Result<FramePayload, LedgerError>?>
+    let slots: UnsafeMutableBufferPointer<Result<[UInt8], LedgerError>?>
 
     func run(_ index: Int) {
         slots[index] = Result { () throws(LedgerError) in
-            try FramePayload.encode(events, range: ranges[index], level: level)
+            try BatchCodec.encode(UnsafeBufferPointer(rebasing: events[ranges[index]]))
         }
     }
 }

@@ -211,40 +211,27 @@ final class SegmentWriter {
         try startSegment(baseSequence: nextSequence)
     }
 
-    /// Appends `events` (already deduplicated) as one frame, or as several of at most
-    /// ``FramePayload/maxEvents`` each, and returns the last frame's header. On failure the
-    /// segment is cut back to its previous length, and nothing of `events` is kept. Throws
-    /// `LedgerError` `.invalidEvent` (nothing written) when an event cannot be encoded.
+    /// Appends one frame for `events` (already deduplicated) and returns its header.
+    /// On failure the segment is cut back to its previous length. Throws `LedgerError`
+    /// `.invalidEvent` (nothing written) when an event cannot be encoded.
     func append(_ events: [ProxyRequestEvent]) throws -> FrameHeader {
         if let syncFailure { throw syncFailure }
-        let payloads = try FramePayload.encode(events, level: configuration.compressionLevel)
+        var payload = try FramePayload.encode(events, level: configuration.compressionLevel)
         try rotateIfNeeded()
-        let before = (size: size, digest: previousDigest, next: nextSequence)
-        var last: FrameHeader?
-        do {
-            for payload in payloads { last = try write(payload) }
-        } catch {
-            if ftruncate(fd, off_t(before.size)) != 0 { throw LedgerError(.closed, "segment tail is unknown after a failed write", file: path) }
-            (size, previousDigest, nextSequence) = before
-            throw error
-        }
-        guard let last else { throw LedgerError(.invalidEvent, "an append of no events") }
-        dirty = true
-        return last
-    }
-
-    /// Puts the header in front of `payload`, chained to the frame before it, and writes the
-    /// frame at the end of the segment.
-    private func write(_ payload: FramePayload) throws -> FrameHeader {
-        var bytes = payload.bytes
         let header = FrameHeader.frame(
-            &bytes, baseSequence: nextSequence, recordCount: payload.range.count, rawLength: payload.rawLength,
+            &payload.bytes, baseSequence: nextSequence, recordCount: events.count, rawLength: payload.rawLength,
             earliest: payload.earliest, latest: payload.latest, appendedAt: LedgerTimestamp.now.microseconds,
             previousDigest: previousDigest)
-        try POSIXFile.write(fd, bytes, at: size, path: path)
-        size += Int64(bytes.count)
-        previousDigest = FrameChain.digest(of: bytes, range: 0..<bytes.count)
+        do {
+            try POSIXFile.write(fd, payload.bytes, at: size, path: path)
+        } catch {
+            if ftruncate(fd, off_t(size)) != 0 { throw LedgerError(.closed, "segment tail is unknown after a failed write", file: path) }
+            throw error
+        }
+        size += Int64(payload.bytes.count)
+        previousDigest = FrameChain.digest(of: payload.bytes, range: 0..<payload.bytes.count)
         nextSequence = header.nextSequence
+        dirty = true
         return header
     }
 

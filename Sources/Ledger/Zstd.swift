@@ -30,6 +30,43 @@ enum Zstd {
         return output
     }
 
+    /// Compresses the concatenation of `parts` into one zstd frame, placed after `front` bytes,
+    /// without joining them first (one streaming context, `ZSTD_e_continue` per part, then
+    /// `ZSTD_e_end`). The frame decodes as if ``compress(_:level:front:)`` had been given the joined
+    /// bytes.
+    /// - Throws: `LedgerError` `.compression` when libzstd reports an error.
+    static func compress(parts: [[UInt8]], level: Int32 = defaultLevel, front: Int = 0) throws -> [UInt8] {
+        guard let context = ZSTD_createCCtx() else {
+            throw LedgerError(.compression, "zstd compress failed: cannot allocate a compression context")
+        }
+        defer { ZSTD_freeCCtx(context) }
+        let total = parts.reduce(0) { $0 + $1.count }
+        _ = ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+        _ = ZSTD_CCtx_setPledgedSrcSize(context, UInt64(total))
+        let bound = ZSTD_compressBound(total)
+        var failure: Int?
+        let output = [UInt8](unsafeUninitializedCapacity: front + bound) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            base.initialize(repeating: 0, count: front)
+            var target = ZSTD_outBuffer(dst: base + front, size: bound, pos: 0)
+            for (index, part) in parts.enumerated() {
+                let mode = index == parts.count - 1 ? ZSTD_e_end : ZSTD_e_continue
+                part.withUnsafeBytes { source in
+                    var input = ZSTD_inBuffer(src: source.baseAddress, size: source.count, pos: 0)
+                    while failure == nil {
+                        let result = ZSTD_compressStream2(context, &target, &input, mode)
+                        if ZSTD_isError(result) != 0 { failure = result }
+                        if mode == ZSTD_e_end ? result == 0 : input.pos == input.size { break }
+                    }
+                }
+            }
+            initialized = front + target.pos
+        }
+        if let failure { throw LedgerError(.compression, "zstd compress failed: \(errorName(failure))") }
+        guard output.count > front else { throw LedgerError(.compression, "zstd compress failed: no output buffer of \(front + bound) bytes") }
+        return output
+    }
+
     /// Decompresses one zstd frame whose decompressed size is exactly `rawLength` bytes.
     ///
     /// `rawLength` comes from a frame header that may be damaged (up to 4 GiB), so beyond

@@ -28,11 +28,11 @@ func readAll(_ directory: String) throws -> [LedgerRecord] {
         #expect(try LedgerVerifier.verify(directory: scratch.path).isClean)
     }
 
-    /// One append of more events than a frame holds (the CLI's whole input) is written as
-    /// several chained frames, encoded at once, with the sequences and dedupe of one batch.
-    @Test func aLargeAppendIsWrittenAsSeveralChainedFrames() async throws {
+    /// One append of more events than a payload part holds (the CLI's whole input) is encoded in
+    /// parts at once and still written as one frame, with the sequences and dedupe of one batch.
+    @Test func aLargeAppendIsOneFrameEncodedInParts() async throws {
         let scratch = try TemporaryDirectory("large")
-        let count = 2 * FramePayload.maxEvents + 7
+        let count = 2 * FramePayload.partEvents + 7
         let events = EventFactory.events(count), tail = EventFactory.events(1)
         var writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path))
         let acks = try await writer.append(events)
@@ -42,8 +42,8 @@ func readAll(_ directory: String) throws -> [LedgerRecord] {
         #expect(next.map(\.position.sequence) == [UInt64(count)])
         let summary = try LedgerVerifier.verify(directory: scratch.path)
         #expect(summary.isClean)
-        #expect(summary.frames == 4)
-        #expect(summary.chainedFrames == 4)
+        #expect(summary.frames == 2)
+        #expect(summary.chainedFrames == 2)
         #expect(try readAll(scratch.path).map(\.event) == events + tail)
 
         writer = try LedgerWriter.open(LedgerConfiguration(directory: scratch.path))

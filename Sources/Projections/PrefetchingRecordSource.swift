@@ -2,7 +2,7 @@ import Foundation
 public import Ledger
 
 /// A record source that reads (decompresses and decodes) its base's frames on a thread of its
-/// own, up to ``capacity`` frames ahead, while the caller applies the frames already read.
+/// own, up to ``capacity`` records ahead, while the caller applies the frames already read.
 ///
 /// A replay spends its time in two halves that need not wait for each other: decoding the
 /// ledger and inserting into SQLite. On a machine with two cores or more this overlaps them.
@@ -12,13 +12,14 @@ public import Ledger
 public struct PrefetchingRecordSource<Base: LedgerRecordSource & Sendable>: LedgerRecordSource, Sendable {
     /// The source read ahead.
     public let base: Base
-    /// Batches (decoded frames) held in memory at most.
+    /// Records read ahead at most; one batch (a decoded frame) larger than this is still handed
+    /// over, alone.
     public let capacity: Int
 
     /// - Parameters:
     ///   - base: The source to read ahead, for example a `LedgerReader`.
-    ///   - capacity: Batches held at most (at least 1; default 32, about 32,000 records).
-    public init(_ base: Base, capacity: Int = 32) {
+    ///   - capacity: Records read ahead at most (at least 1; default 65,536, about 30 MB).
+    public init(_ base: Base, capacity: Int = 65_536) {
         self.base = base
         self.capacity = max(1, capacity)
     }
@@ -61,19 +62,23 @@ private final class BatchChannel: @unchecked Sendable {
     private let capacity: Int
     private var batches: [[LedgerRecord]] = []
     private var head = 0
+    /// Records in the batches not yet received.
+    private var queued = 0
     private var finished = false
     private var failure: (any Error)?
     private var stopped = false
 
     init(capacity: Int) { self.capacity = capacity }
 
-    /// Waits for room, then queues `batch`. Throws once the consumer has stopped.
+    /// Waits for room (or for an empty queue), then queues `batch`. Throws once the consumer has
+    /// stopped.
     func send(_ batch: [LedgerRecord]) throws {
         condition.lock()
         defer { condition.unlock() }
-        while batches.count - head >= capacity && !stopped { condition.wait() }
+        while queued > 0 && queued + batch.count > capacity && !stopped { condition.wait() }
         if stopped { throw Stopped() }
         batches.append(batch)
+        queued += batch.count
         condition.broadcast()
     }
 
@@ -98,7 +103,8 @@ private final class BatchChannel: @unchecked Sendable {
         let batch = batches[head]
         batches[head] = []
         head += 1
-        if head > capacity {
+        queued -= batch.count
+        if head >= 64 {
             batches.removeFirst(head)
             head = 0
         }

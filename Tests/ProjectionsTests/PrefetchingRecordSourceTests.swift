@@ -20,7 +20,7 @@ import TestSupport
 
     @Test func deliversTheBaseBatchesInOrder() throws {
         let base = Self.ledger()
-        let prefetching = PrefetchingRecordSource(base, capacity: 2)
+        let prefetching = PrefetchingRecordSource(base, capacity: 10)
         #expect(try prefetching.partitions() == [0, 2])
         for (partition, start) in [(0, UInt64(0)), (0, 33), (2, 0)] {
             let expected = try Self.scanAll(base, partition: partition, from: start)
@@ -56,7 +56,7 @@ import TestSupport
         let ledger = Self.ledger()
         let inline = try Projector.rebuild(from: ledger, databasePath: directory.file("inline.sqlite"), batchSize: 16)
         let ahead = try Projector.rebuild(
-            from: PrefetchingRecordSource(ledger, capacity: 3), databasePath: directory.file("ahead.sqlite"), batchSize: 16)
+            from: PrefetchingRecordSource(ledger, capacity: 20), databasePath: directory.file("ahead.sqlite"), batchSize: 16)
         #expect(ahead == inline)
         #expect(ahead.eventsApplied == 130)
     }

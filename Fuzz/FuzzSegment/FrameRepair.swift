@@ -67,13 +67,7 @@ func frameSegment(payload: [UInt8]) -> [UInt8] {
     }
     guard ZSTD_isError(written) == 0 else { return [] }
     compressed.removeSubrange(written...)
-    var count: UInt64 = 0
-    var shift: UInt64 = 0
-    for byte in payload.dropFirst().prefix(10) {
-        count |= UInt64(byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80 { break }
-    }
+    let count = recordCount(of: payload)
     var header = [UInt8](repeating: 0, count: 88)
     header.replaceSubrange(0..<4, with: "PLF1".utf8)
     store(UInt16(2), into: &header, at: 4)
@@ -81,4 +75,35 @@ func frameSegment(payload: [UInt8]) -> [UInt8] {
     store(UInt32(truncatingIfNeeded: payload.count), into: &header, at: 20)
     store(UInt32(truncatingIfNeeded: compressed.count), into: &header, at: 40)
     return repairingChecksums(header + compressed)
+}
+
+/// The LEB128 varint at `offset` of `bytes` and the offset after it; `nil` when it runs off the end.
+private func varint(_ bytes: [UInt8], at offset: Int) -> (value: UInt64, next: Int)? {
+    var value: UInt64 = 0, shift: UInt64 = 0, index = offset
+    while index < bytes.count, shift < 64 {
+        let byte = bytes[index]
+        value |= UInt64(byte & 0x7F) << shift
+        index += 1
+        if byte < 0x80 { return (value, index) }
+        shift += 7
+    }
+    return nil
+}
+
+/// The events a payload says it holds: the count after its version byte, or for a payload in
+/// parts (version 2) the sum of its parts' counts, so that a well-formed payload gets a header
+/// that matches it.
+private func recordCount(of payload: [UInt8]) -> UInt64 {
+    guard payload.first == 2, let parts = varint(payload, at: 1) else {
+        return varint(payload, at: 1)?.value ?? 0
+    }
+    var total: UInt64 = 0, offset = parts.next
+    for _ in 0..<min(parts.value, 1 << 16) {
+        guard let length = varint(payload, at: offset), let count = varint(payload, at: length.next + 1) else { break }
+        total &+= count.value
+        let (next, overflow) = length.next.addingReportingOverflow(Int(truncatingIfNeeded: length.value))
+        guard !overflow, next >= length.next else { break }
+        offset = next
+    }
+    return total
 }

@@ -1,11 +1,14 @@
 import Dispatch
+import Foundation
 
 /// The compressed payload of one commit's frame, before its header.
 ///
-/// A commit of more than ``partEvents`` events (the CLI's whole input) is encoded in parts of
-/// that many, on every core at once, into one payload in parts (``BatchCodec/partsVersion``),
-/// still one frame: a batch stays all or nothing on disk. A smaller commit is one version-1
-/// payload, encoded on the calling thread.
+/// A commit of at least ``parallelEvents`` events is encoded in parts on every core at once, into
+/// one payload in parts (``BatchCodec/partsVersion``), still one frame: a batch stays all or
+/// nothing on disk. It is cut into one part per core, or into parts of ``partEvents`` when it is
+/// larger (the CLI's whole input). A smaller commit, or any commit on one core, is one version-1
+/// payload encoded on the calling thread (a commit past ``partEvents`` is cut into parts all the
+/// same).
 struct FramePayload {
     /// `FrameHeader.headerSize` bytes left for the header, then the zstd frame.
     var bytes: [UInt8]
@@ -16,12 +19,20 @@ struct FramePayload {
 
     /// Events per part at most.
     static let partEvents = 16_384
+    /// The smallest commit worth splitting across cores: below it, handing parts to other threads
+    /// costs more than encoding them here.
+    static let parallelEvents = 512
+    /// Read once: `activeProcessorCount` reads the cgroup's CPU quota from files on every call.
+    static let cores = ProcessInfo.processInfo.activeProcessorCount
 
     /// Encodes and compresses `events`.
     /// - Throws: ``LedgerError`` `.invalidEvent` (from ``BatchCodec``), `.compression`, and
     ///   `.invalidEvent` when the payload would pass the frame's 4 GiB raw length.
-    static func encode(_ events: [ProxyRequestEvent], level: Int32, partEvents: Int = partEvents) throws(LedgerError) -> FramePayload {
-        let raw = try encodeParts(events, partEvents: max(1, partEvents))
+    static func encode(
+        _ events: [ProxyRequestEvent], level: Int32, partEvents: Int = partEvents,
+        cores: Int = cores
+    ) throws(LedgerError) -> FramePayload {
+        let raw = try encodeParts(events, ranges: partRanges(events.count, partEvents: max(1, partEvents), cores: cores))
         let rawLength = raw.reduce(0) { $0 + $1.count }
         guard rawLength <= Int(UInt32.max) else {
             throw LedgerError(.invalidEvent, "\(events.count) events encode to \(rawLength) bytes, past a frame's 4 GiB; append them in smaller batches")
@@ -43,11 +54,23 @@ struct FramePayload {
         return FramePayload(bytes: bytes, rawLength: rawLength, earliest: earliest, latest: latest)
     }
 
+    /// How `count` events are cut into parts: one range when the commit is encoded whole.
+    static func partRanges(_ count: Int, partEvents: Int, cores: Int) -> [Range<Int>] {
+        let parts: Int
+        if count > partEvents {
+            parts = (count + partEvents - 1) / partEvents
+        } else if cores > 1, count >= parallelEvents {
+            parts = min(cores, count / (parallelEvents / 2))
+        } else {
+            parts = 1
+        }
+        return (0..<parts).map { part in part * count / parts..<(part + 1) * count / parts }
+    }
+
     /// The raw payload as byte runs to join: one version-1 payload, or the parts header, then
     /// each part's length and bytes.
-    private static func encodeParts(_ events: [ProxyRequestEvent], partEvents: Int) throws(LedgerError) -> [[UInt8]] {
-        guard events.count > partEvents else { return [try BatchCodec.encode(events)] }
-        let ranges = stride(from: 0, to: events.count, by: partEvents).map { $0..<min($0 + partEvents, events.count) }
+    private static func encodeParts(_ events: [ProxyRequestEvent], ranges: [Range<Int>]) throws(LedgerError) -> [[UInt8]] {
+        guard ranges.count > 1 else { return [try BatchCodec.encode(events)] }
         let results = events.withUnsafeBufferPointer { buffer in
             var results = [Result<[UInt8], LedgerError>?](repeating: nil, count: ranges.count)
             results.withUnsafeMutableBufferPointer { slots in

@@ -95,12 +95,15 @@ public final class LedgerWriter: EventAppending, Sendable {
     ///   error, in which case nothing of the batch is acknowledged.
     public func append(_ events: [ProxyRequestEvent]) async throws -> [AppendAcknowledgement] {
         if events.isEmpty { return [] }
-        // By index: `for event in events` would copy (retain and release) every event.
-        for index in events.indices {
-            do {
-                try events[index].validate()
-            } catch {
-                throw LedgerError(.invalidEvent, "event \(UUIDText.lowercase(events[index].eventID)): \(error)")
+        // Through a pointer: `for event in events`, or even `events[index]`, copies (retains and
+        // releases) every event.
+        try events.withUnsafeBufferPointer { buffer in
+            for index in buffer.indices {
+                do {
+                    try buffer[index].validate()
+                } catch {
+                    throw LedgerError(.invalidEvent, "event \(UUIDText.lowercase(buffer[index].eventID)): \(error)")
+                }
             }
         }
         return try await withCheckedThrowingContinuation { (waiter: Waiter) in
@@ -151,6 +154,7 @@ public final class LedgerWriter: EventAppending, Sendable {
         // By index: `for request in requests` would copy every (events, waiter) pair.
         for requestIndex in requests.indices {
             let events = requests[requestIndex].events
+            events.withUnsafeBufferPointer { buffer in segment.dedupe.warm(count: buffer.count) { buffer[$0].eventID } }
             var acks: [AppendAcknowledgement] = []
             acks.reserveCapacity(events.count)
             for index in events.indices {

@@ -8,8 +8,8 @@ import TestSupport
 /// the batch, and damaged parts are refused, never guessed at.
 @Suite struct FramePayloadTests {
     /// The raw payload of `events` as ``FramePayload`` would compress it, joined.
-    static func rawPayload(_ events: [ProxyRequestEvent], partEvents: Int) throws -> [UInt8] {
-        let payload = try FramePayload.encode(events, level: 3, partEvents: partEvents)
+    static func rawPayload(_ events: [ProxyRequestEvent], partEvents: Int, cores: Int = FramePayload.cores) throws -> [UInt8] {
+        let payload = try FramePayload.encode(events, level: 3, partEvents: partEvents, cores: cores)
         let front = FrameHeader.headerSize(version: FrameHeader.currentVersion)
         let compressed = Array(payload.bytes[front...])
         return try compressed.withUnsafeBytes { try Zstd.decompress($0, rawLength: payload.rawLength) }
@@ -18,11 +18,35 @@ import TestSupport
     @Test(arguments: [1, 7, 100, 101, 10_000])
     func partsDecodeToTheWholeBatch(partEvents: Int) throws {
         let events = EventFactory.events(101)
-        let raw = try Self.rawPayload(events, partEvents: partEvents)
+        let raw = try Self.rawPayload(events, partEvents: partEvents, cores: 2)
         #expect(raw.first == (partEvents >= 101 ? BatchCodec.version : BatchCodec.partsVersion))
         let decoded = try BatchCodec.decode(raw)
         #expect(decoded.events == events)
         #expect(decoded.schemaVersion == 1)
+    }
+
+    /// A commit of `parallelEvents` or more is split across the cores; a smaller one, or any on
+    /// one core, is one part; past `partEvents` no part is larger than that.
+    @Test func commitsAreCutIntoPartsByCoresAndSize() {
+        let parallel = FramePayload.parallelEvents
+        #expect(FramePayload.partRanges(parallel - 1, partEvents: 16_384, cores: 2) == [0..<parallel - 1])
+        #expect(FramePayload.partRanges(1_000, partEvents: 16_384, cores: 1) == [0..<1_000])
+        #expect(FramePayload.partRanges(1_000, partEvents: 16_384, cores: 2) == [0..<500, 500..<1_000])
+        #expect(FramePayload.partRanges(1_000, partEvents: 16_384, cores: 64).count == 1_000 / (parallel / 2))
+        let large = FramePayload.partRanges(40_000, partEvents: 16_384, cores: 1)
+        #expect(large.count == 3 && large.allSatisfy { $0.count <= 16_384 })
+        #expect(large.first?.lowerBound == 0 && large.last?.upperBound == 40_000)
+        #expect(zip(large, large.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+    }
+
+    /// The bench's commit of 1,000 events on two cores: two parts, decoding to the batch.
+    @Test func aMidSizeCommitOnTwoCoresDecodesToTheBatch() throws {
+        let events = EventFactory.events(1_000)
+        let payload = try FramePayload.encode(events, level: 3, cores: 2)
+        let front = FrameHeader.headerSize(version: FrameHeader.currentVersion)
+        let raw = try Array(payload.bytes[front...]).withUnsafeBytes { try Zstd.decompress($0, rawLength: payload.rawLength) }
+        #expect(raw.first == BatchCodec.partsVersion)
+        #expect(try BatchCodec.decode(raw).events == events)
     }
 
     @Test func theFrameSpansTheWholeBatch() throws {

@@ -95,15 +95,12 @@ public final class LedgerWriter: EventAppending, Sendable {
     ///   error, in which case nothing of the batch is acknowledged.
     public func append(_ events: [ProxyRequestEvent]) async throws -> [AppendAcknowledgement] {
         if events.isEmpty { return [] }
-        // Through a pointer: `for event in events`, or even `events[index]`, copies (retains and
-        // releases) every event.
-        try events.withUnsafeBufferPointer { buffer in
-            for index in buffer.indices {
-                do {
-                    try buffer[index].validate()
-                } catch {
-                    throw LedgerError(.invalidEvent, "event \(UUIDText.lowercase(buffer[index].eventID)): \(error)")
-                }
+        // By index: `for event in events` would copy (retain and release) every event.
+        for index in events.indices {
+            do {
+                try events[index].validate()
+            } catch {
+                throw LedgerError(.invalidEvent, "event \(UUIDText.lowercase(events[index].eventID)): \(error)")
             }
         }
         return try await withCheckedThrowingContinuation { (waiter: Waiter) in

@@ -73,7 +73,7 @@ struct DatabaseOptions: ParsableArguments {
             if mustExist, !FileManager.default.fileExists(atPath: db) { throw ProjectionError.notFound(db) }
             return try ProjectionStore(path: db, access: access)
         } catch let error as ProjectionError {
-            printError("Error: \(error.message)" + (error.underlying.map { " (\($0))" } ?? ""))
+            printError("Error: \(error.explanation)")
             throw ExitCode(error.code == .notFound ? 66 : 1)
         }
     }

@@ -180,7 +180,7 @@ struct ReconcileCommand: AsyncParsableCommand {
         do {
             return try ProjectionStore(path: db, access: noStore ? .readOnly : .readWrite)
         } catch let error as ProjectionError {
-            throw ReconcileFailure(66, error.message + (error.underlying.map { " (\($0))" } ?? ""))
+            throw ReconcileFailure(66, error.explanation)
         }
     }
 

@@ -61,6 +61,8 @@ private final class BatchChannel: @unchecked Sendable {
     private let condition = NSCondition()
     private let capacity: Int
     private var batches: [[LedgerRecord]] = []
+    /// The next batch to receive. Taken batches are dropped 64 at a time, not by `removeFirst()`
+    /// each: a ledger of one-event frames queues up to ``capacity`` batches.
     private var head = 0
     /// Records in the batches not yet received.
     private var queued = 0

@@ -70,13 +70,13 @@ public struct ProjectionError: Error, Sendable, Hashable, CustomStringConvertibl
         self.underlying = underlying
     }
 
-    /// `"<code>: <message> (<underlying>)"`.
-    public var description: String {
-        if let underlying {
-            return "\(code): \(message) (\(underlying))"
-        }
-        return "\(code): \(message)"
+    /// `"<message> (<underlying>)"`, or the message alone: what a command prints after `Error: `.
+    public var explanation: String {
+        underlying.map { "\(message) (\($0))" } ?? message
     }
+
+    /// `"<code>: <message> (<underlying>)"`.
+    public var description: String { "\(code): \(explanation)" }
 
     /// `.notFound` for `path`, saying how to build the projection.
     public static func notFound(_ path: String) -> ProjectionError {

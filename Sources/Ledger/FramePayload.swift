@@ -3,12 +3,11 @@ import Foundation
 
 /// The compressed payload of one commit's frame, before its header.
 ///
-/// A commit of at least ``parallelEvents`` events is encoded in parts on every core at once, into
-/// one payload in parts (``BatchCodec/partsVersion``), still one frame: a batch stays all or
-/// nothing on disk. It is cut into one part per core, or into parts of ``partEvents`` when it is
-/// larger (the CLI's whole input). A smaller commit, or any commit on one core, is one version-1
-/// payload encoded on the calling thread (a commit past ``partEvents`` is cut into parts all the
-/// same).
+/// A commit is encoded in parts, on every core at once, into one payload in parts
+/// (``BatchCodec/partsVersion``) when it holds at least ``parallelEvents`` events on a machine of
+/// more than one core (a part per core), or more than ``partEvents`` (parts of at most that many:
+/// the CLI's whole input). It is still one frame, so a batch stays all or nothing on disk. Any
+/// other commit is one version-1 payload, encoded on the calling thread.
 struct FramePayload {
     /// `FrameHeader.headerSize` bytes left for the header, then the zstd frame.
     var bytes: [UInt8]

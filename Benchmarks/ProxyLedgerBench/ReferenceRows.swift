@@ -50,10 +50,15 @@ enum ReferenceRows {
             : String(format: "%.2f× Python's json.loads (%.0f lines/s)", cli / MeteringBench.median(pythonRates), MeteringBench.median(pythonRates))
         print("append    CLI from JSON Lines, fsync none".padding(toLength: 58, withPad: " ", startingAt: 0)
             + String(format: " %10.0f events/s  %@   (target ≥ 2×)", cli, ratio as NSString))
-        print("          rounds (k/s): CLI " + cliRates.map { String(format: "%.0f", $0 / 1e3) }.joined(separator: " ")
-            + "; json.loads " + pythonRates.map { String(format: "%.0f", $0 / 1e3) }.joined(separator: " "))
+        printRounds(("CLI", cliRates), ("json.loads", pythonRates))
         print(String(format: "          peak memory %.0f MB for %.0f MB of input = %.1f× (target ≤ 2×)", Double(peak) / 1e6,
             Double(bytes) / 1e6, Double(peak) / Double(max(1, bytes))))
+    }
+
+    /// Prints the rounds of a figure and of its reference, in thousands per second, under their row.
+    static func printRounds(_ figure: (name: String, rates: [Double]), _ reference: (name: String, rates: [Double])) {
+        func thousands(_ rates: [Double]) -> String { rates.map { String(format: "%.0f", $0 / 1e3) }.joined(separator: " ") }
+        print("          rounds (k/s): \(figure.name) \(thousands(figure.rates)); \(reference.name) \(thousands(reference.rates))")
     }
 
     private static func run(_ executable: String, _ arguments: [String], stdin: String?) -> (status: Int32, stdout: String, peakBytes: Int)? {

@@ -134,8 +134,7 @@ let rebuildRate = MeteringBench.median(rebuildRates), rawLoad = MeteringBench.me
 row("rebuild proxy_request_logs + indexes + rollups", rebuildRate, target: "≥ 90 % of raw sqlite3")
 print("sqlite3   C API load of the rebuilt tables and indexes".padding(toLength: 58, withPad: " ", startingAt: 0)
     + String(format: " %10.0f rows/s    rebuild = %.0f %% of it   (target ≥ 90 %%)", rawLoad, 100 * rebuildRate / rawLoad))
-print("          rounds (k/s): rebuild " + rebuildRates.map { String(format: "%.0f", $0 / 1e3) }.joined(separator: " ")
-    + "; raw load " + rawLoadRates.map { String(format: "%.0f", $0 / 1e3) }.joined(separator: " "))
+ReferenceRows.printRounds(("rebuild", rebuildRates), ("raw load", rawLoadRates))
 let projectionBytes = (try? FileManager.default.attributesOfItem(atPath: root + "/rebuild.sqlite")[.size] as? Int) ?? 0
 print(String(format: "projection: %.0f B/event (SQLite file after rebuild; JSONL %.0f B/event)   (target ≤ 250 B/event)",
     Double(projectionBytes) / Double(max(1, rebuilt.eventsApplied)), Double(stream.jsonl.count) / Double(events.count)))

@@ -42,9 +42,7 @@ import TestSupport
     /// The bench's commit of 1,000 events on two cores: two parts, decoding to the batch.
     @Test func aMidSizeCommitOnTwoCoresDecodesToTheBatch() throws {
         let events = EventFactory.events(1_000)
-        let payload = try FramePayload.encode(events, level: 3, cores: 2)
-        let front = FrameHeader.headerSize(version: FrameHeader.currentVersion)
-        let raw = try Array(payload.bytes[front...]).withUnsafeBytes { try Zstd.decompress($0, rawLength: payload.rawLength) }
+        let raw = try Self.rawPayload(events, partEvents: FramePayload.partEvents, cores: 2)
         #expect(raw.first == BatchCodec.partsVersion)
         #expect(try BatchCodec.decode(raw).events == events)
     }
